@@ -1,0 +1,36 @@
+# FaceSimXAI: `make demo` runs the whole default pipeline, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
+CORES  ?= 2
+
+.PHONY: setup demo test lint report dag clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src scripts tests benchmarks
+	$(BIN)/snakemake --lint
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) --report results/report.html
+
+dag: $(STAMP)
+	$(BIN)/snakemake --rulegraph | dot -Tpng > results/rulegraph.png
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,162 @@
+"""The analysis face set: synthetic renders or an imported folder, with one manifest.
+
+Manifest (``results/faces/manifest.parquet``), one row per face:
+
+=========== ======== ===========================================================
+face_id     int      1-based id, as FaceSim3D's head ids
+file        str      image path relative to the manifest's folder (PNG, RGB)
+sha256      str      checksum of that PNG
+source      str      ``synthetic`` or ``import``
+source_file str      original file (import) or empty (synthetic)
+p_<name>    float    generating parameters (synthetic only)
+=========== ======== ===========================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from PIL import Image, UnidentifiedImageError
+
+from facesimxai.data.face_params import PARAMETER_NAMES, parameter_table
+from facesimxai.data.synthetic import Augmentation, analysis_faces, pretrain_renders
+from facesimxai.io import atomic_path, write_csv, write_parquet
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm"}
+
+
+class FaceInputError(ValueError):
+    """A face folder or image that cannot be used; the message names the file."""
+
+
+def _png_bytes(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def _write_images(images: np.ndarray, images_dir: Path) -> pd.DataFrame:
+    """Write faces as face_001.png…; return face_id, file, sha256 (atomic for the folder)."""
+    rows = []
+    with atomic_path(images_dir) as tmp:
+        tmp.mkdir()
+        for i, img in enumerate(images, start=1):
+            data = _png_bytes(img)
+            name = f"face_{i:03d}.png"
+            (tmp / name).write_bytes(data)
+            rows.append({"face_id": i, "file": f"{images_dir.name}/{name}",
+                         "sha256": hashlib.sha256(data).hexdigest()})
+    return pd.DataFrame(rows)
+
+
+def render_synthetic_faces(n_faces: int, seed: int, image_size: int, images_dir: Path | str,
+                           manifest: Path | str, parameter_regions: Path | str,
+                           workers: int = 1) -> pd.DataFrame:
+    """Render the synthetic analysis faces, their manifest and the parameter→region table."""
+    images, params = analysis_faces(n_faces, seed, image_size, workers)
+    table = _write_images(images, Path(images_dir))
+    table["source"] = "synthetic"
+    table["source_file"] = ""
+    for j, name in enumerate(PARAMETER_NAMES):
+        table[f"p_{name}"] = params[:, j]
+    write_csv(parameter_table(), parameter_regions)
+    write_parquet(table, manifest)
+    log.info("rendered %d synthetic faces at %d px", n_faces, image_size)
+    return table
+
+
+def _natural_key(path: Path):
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
+
+
+def load_face_image(path: Path, size: int) -> np.ndarray:
+    """Read any common image format, centre-crop to a square and resize to ``size``² RGB."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            rgb = im.convert("RGB")
+    except (UnidentifiedImageError, OSError) as exc:
+        raise FaceInputError(f"{path}: not a readable image ({exc})") from exc
+    w, h = rgb.size
+    s = min(w, h)
+    box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
+    return np.asarray(rgb.resize((size, size), Image.Resampling.LANCZOS, box=box))
+
+
+def import_face_folder(folder: Path | str, image_size: int, images_dir: Path | str,
+                       manifest: Path | str) -> pd.DataFrame:
+    """Import a folder of face images; ids follow the natural sort order of file names.
+
+    Every file in the folder must be an image (hidden files are ignored); identical faces are
+    refused because two ids for one face would corrupt every triplet that contains them.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FaceInputError(f"face folder {folder} does not exist (config key faces.folder)")
+    files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+                   key=_natural_key)
+    if not files:
+        raise FaceInputError(f"face folder {folder} is empty")
+    unknown = [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if unknown:
+        raise FaceInputError(f"face folder {folder} holds non-image files: {', '.join(unknown[:5])}")
+    images, seen = [], {}
+    for path in files:
+        img = load_face_image(path, image_size)
+        digest = hashlib.sha256(img.tobytes()).hexdigest()
+        if digest in seen:
+            raise FaceInputError(f"duplicate face: {path} has the same pixels as {seen[digest]}")
+        seen[digest] = path
+        images.append(img)
+    table = _write_images(np.stack(images), Path(images_dir))
+    table["source"] = "import"
+    table["source_file"] = [str(p) for p in files]
+    write_parquet(table, manifest)
+    log.info("imported %d faces from %s", len(files), folder)
+    return table
+
+
+def read_manifest(path: Path | str) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def load_faces(manifest: Path | str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Manifest plus the images as an (n, H, W, 3) uint8 array, checked against their sha256."""
+    manifest = Path(manifest)
+    table = read_manifest(manifest)
+    images = []
+    for row in table.itertuples():
+        path = manifest.parent / row.file
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != row.sha256:
+            raise FaceInputError(f"{path}: checksum differs from {manifest}; re-run the faces rule")
+        images.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    return table, np.stack(images)
+
+
+def render_pretrain_set(cfg: dict, image_size: int, out: Path | str, workers: int = 1) -> None:
+    """Write augmented pretraining renders to a Zarr store (``image[render, y, x, channel]``)."""
+    images, identity, params = pretrain_renders(
+        cfg["n_identities"], cfg["renders_per_identity"], cfg["seed"], image_size,
+        Augmentation.from_config(cfg["augment"]), workers)
+    ds = xr.Dataset(
+        {"image": (("render", "y", "x", "channel"), images),
+         "identity": ("render", identity),
+         "parameters": (("identity_id", "parameter"), params)},
+        coords={"render": np.arange(len(images)), "channel": ["R", "G", "B"],
+                "parameter": list(PARAMETER_NAMES), "identity_id": np.arange(len(params))},
+        attrs={"source": "synthetic", "seed": cfg["seed"], "image_size": image_size},
+    )
+    ds["image"].encoding["chunks"] = (min(256, len(images)), image_size, image_size, 3)
+    with atomic_path(out) as tmp:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+    log.info("rendered %d pretrain images of %d identities", len(images), len(params))

@@ -1,0 +1,34 @@
+"""Per-rule logging: every rule script logs to its own file under results/logs/ and to stderr."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def rule_logging(log_file: str | Path | None, name: str = "facesimxai") -> Iterator[logging.Logger]:
+    """Route library logging to ``log_file``; log a failure with its traceback before re-raising."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, mode="w"))
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    root = logging.getLogger("facesimxai")
+    root.setLevel(logging.INFO)
+    for h in handlers:
+        h.setFormatter(fmt)
+        root.addHandler(h)
+    log = logging.getLogger(name)
+    try:
+        yield log
+    except Exception:
+        log.exception("rule failed")
+        raise
+    finally:
+        for h in handlers:
+            root.removeHandler(h)
+            h.close()

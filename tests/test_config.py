@@ -1,0 +1,49 @@
+"""Config schema: defaults, unknown keys and wrong types name the key."""
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from facesimxai.config import ConfigError, load_config, validate_config
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml"])
+def test_shipped_configs_are_valid(name):
+    cfg = load_config(ROOT / "config" / name)
+    assert cfg["faces"]["source"] == "synthetic" and cfg["splits"]["fractions"]["train"] == 0.7
+
+
+def test_defaults_fill_every_section():
+    cfg = validate_config({})
+    assert cfg["judgments"]["simulated"]["group_weights"]["eyes"] == 3.0
+    assert cfg["pretrain"]["augment"]["scale_range"] == [0.92, 1.08]
+    assert cfg["device"] == "auto"
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"faces": {"synthetic": {"n_face": 3}}},
+         r"unknown config key\(s\) 'n_face' under 'faces.synthetic'"),
+        ({"sead": 1}, r"unknown config key\(s\) 'sead' at the top level"),
+        ({"faces": {"synthetic": {"n_faces": "ten"}}},
+         r"config key 'faces.synthetic.n_faces': 'ten' is not of type 'integer'"),
+        ({"faces": {"source": "photos"}}, r"config key 'faces.source': 'photos' is not one of"),
+        ({"device": "gpu"}, r"config key 'device'"),
+        ({"judgments": {"simulated": {"group_weights": {"eyes": 1}}}},
+         r"'judgments.simulated.group_weights': 'mouth' is a required property"),
+    ],
+)
+def test_bad_config_names_the_key(config, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config)
+
+
+def test_bad_yaml_names_the_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("faces: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+        load_config(bad)
+    bad.write_text(yaml.safe_dump({"image_size": 10}))
+    with pytest.raises(ConfigError, match=r"bad.yaml: config key 'image_size': 10 is less than the minimum"):
+        load_config(bad)

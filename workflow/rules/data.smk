@@ -1,0 +1,177 @@
+"""Data stage: faces, judgments, triplets and splits (rule → script → facesimxai.data.*)."""
+
+
+if SYNTHETIC_FACES:
+
+    rule render_faces:
+        output:
+            manifest=f"{R}/faces/manifest.parquet",
+            images=directory(f"{R}/faces/images"),
+            parameter_regions=f"{R}/faces/parameter_regions.csv",
+        params:
+            synthetic=config["faces"]["synthetic"],
+            image_size=config["image_size"],
+        threads: 2
+        log:
+            f"{R}/logs/render_faces.log",
+        conda:
+            "../../envs/analysis.yaml"
+        script:
+            "../../scripts/render_faces.py"
+
+    rule render_pretrain:
+        output:
+            directory(f"{R}/pretrain/renders.zarr"),
+        params:
+            pretrain=config["pretrain"],
+            image_size=config["image_size"],
+        threads: 2
+        log:
+            f"{R}/logs/render_pretrain.log",
+        conda:
+            "../../envs/analysis.yaml"
+        script:
+            "../../scripts/render_pretrain.py"
+
+else:
+
+    rule import_faces:
+        input:
+            folder=config["faces"]["folder"] or "faces.folder-is-not-set",
+        output:
+            manifest=f"{R}/faces/manifest.parquet",
+            images=directory(f"{R}/faces/images"),
+        params:
+            image_size=config["image_size"],
+        log:
+            f"{R}/logs/import_faces.log",
+        conda:
+            "../../envs/analysis.yaml"
+        script:
+            "../../scripts/import_faces.py"
+
+
+if SIMULATED:
+
+    rule simulate_judgments:
+        input:
+            manifest=f"{R}/faces/manifest.parquet",
+        output:
+            trials=f"{R}/judgments/simulated/trials.csv",
+            truth=f"{R}/judgments/simulated/observers.json",
+        params:
+            simulated=config["judgments"]["simulated"],
+        log:
+            f"{R}/logs/simulate_judgments.log",
+        conda:
+            "../../envs/analysis.yaml"
+        script:
+            "../../scripts/simulate_judgments.py"
+
+
+rule clean_judgments:
+    input:
+        files=judgment_files(),
+        manifest=f"{R}/faces/manifest.parquet",
+    output:
+        cleaned=f"{R}/judgments/cleaned.parquet",
+        summary=f"{R}/judgments/cleaning_summary.csv",
+    params:
+        source=config["judgments"]["source"],
+        allow_extra=config["judgments"]["allow_extra_columns"],
+    log:
+        f"{R}/logs/clean_judgments.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/clean_judgments.py"
+
+
+rule triplets:
+    input:
+        cleaned=f"{R}/judgments/cleaned.parquet",
+        manifest=f"{R}/faces/manifest.parquet",
+    output:
+        trials=f"{R}/judgments/trials.parquet",
+        triplets=f"{R}/judgments/triplets.parquet",
+        summary=f"{R}/judgments/splits.json",
+    params:
+        splits=config["splits"],
+    log:
+        f"{R}/logs/triplets.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/triplets.py"
+
+
+rule face_figures:
+    input:
+        manifest=f"{R}/faces/manifest.parquet",
+        pretrain=f"{R}/pretrain/renders.zarr" if SYNTHETIC_FACES else [],
+    output:
+        faces=report(
+            f"{R}/figures/data/faces.png",
+            caption="../report/faces.rst",
+            category="1 Data",
+            subcategory="Faces",
+        ),
+        effects=(
+            report(
+                f"{R}/figures/data/parameter_effects.png",
+                caption="../report/parameter_effects.rst",
+                category="1 Data",
+                subcategory="Faces",
+            )
+            if SYNTHETIC_FACES
+            else []
+        ),
+        pretrain=(
+            report(
+                f"{R}/figures/data/pretrain_examples.png",
+                caption="../report/pretrain_examples.rst",
+                category="1 Data",
+                subcategory="Faces",
+            )
+            if SYNTHETIC_FACES
+            else []
+        ),
+    params:
+        image_size=config["image_size"],
+    log:
+        f"{R}/logs/face_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/face_figures.py"
+
+
+rule judgment_figures:
+    input:
+        trials=f"{R}/judgments/trials.parquet",
+        summary=f"{R}/judgments/cleaning_summary.csv",
+        manifest=f"{R}/faces/manifest.parquet",
+        truth=f"{R}/judgments/simulated/observers.json" if SIMULATED else [],
+    output:
+        judgments=report(
+            f"{R}/figures/data/judgments.png",
+            caption="../report/judgments.rst",
+            category="1 Data",
+            subcategory="Judgments",
+        ),
+        recovery=(
+            report(
+                f"{R}/figures/data/observer_recovery.png",
+                caption="../report/observer_recovery.rst",
+                category="1 Data",
+                subcategory="Judgments",
+            )
+            if SIMULATED
+            else []
+        ),
+    log:
+        f"{R}/logs/judgment_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/judgment_figures.py"
