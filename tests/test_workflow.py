@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import ROOT, trial_row, write_trials
 from PIL import Image
@@ -19,7 +26,8 @@ from facesimxai.io import open_zarr
 pytestmark = pytest.mark.integration
 
 RULE_LOGS = ["render_faces", "render_pretrain", "simulate_judgments", "clean_judgments", "triplets",
-             "face_figures", "judgment_figures"]
+             "face_figures", "judgment_figures", "backbone", "core_features", "maxp_targets",
+             "train_head_hum", "train_head_maxp", "model_figures"]
 
 
 def snakemake(workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
@@ -51,6 +59,36 @@ def test_dag_builds_every_output_with_a_log_per_rule(two_runs):
             assert im.size[0] > 300
     for rule in RULE_LOGS:
         assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
+    for model in ("hum", "maxp"):
+        metrics = json.loads((res / "models" / model / "metrics.json").read_text())
+        assert metrics["n"]["test"] > 0 and 0 <= metrics["test_accuracy"] <= 1
+    with Image.open(res / "figures" / "models" / "training.png") as im:
+        assert im.size[0] > 300
+    n_trials = len(pd.read_parquet(res / "judgments" / "trials.parquet"))
+    for model in ("hum", "maxp"):
+        for explainer in ("lrp", "lrp_plus"):
+            ds = open_zarr(res / "heatmaps" / model / f"{explainer}.zarr")
+            assert ds["relevance"].dims == ("trial", "y", "x") and ds["relevance"].shape == (n_trials, 64, 64)
+            assert np.isfinite(ds["relevance"].to_numpy()).all() and np.abs(ds["relevance"]).max() > 0
+            assert np.array_equal(np.sort(ds["trial_id"].to_numpy()), np.arange(n_trials))
+            assert json.loads(ds.attrs["explainer"])["method"].startswith("epsilon")
+            faces = open_zarr(res / "heatmaps" / model / f"{explainer}_faces.zarr")
+            assert faces["n_trials"].sum() == n_trials
+            assert (res / "logs" / f"gather_heatmaps_{model}_{explainer}.log").stat().st_size > 0
+
+
+def test_landmark_stage_writes_landmarks_masks_figures_and_logs(two_runs):
+    res = two_runs[0]
+    lm = open_zarr(res / "landmarks" / "landmarks.zarr")
+    assert lm["landmarks"].dims == ("face", "point", "xyz") and lm["landmarks"].shape == (8, 478, 3)
+    masks = open_zarr(res / "regions" / "masks.zarr")
+    assert masks["mask"].dims == ("face", "region", "y", "x") and masks["mask"].shape == (8, 12, 64, 64)
+    assert masks["area"].dims == ("face", "region") and (masks["area"] > 0).all()
+    for name in ("landmarks", "regions"):
+        with Image.open(res / "figures" / "regions" / f"{name}.png") as im:
+            assert im.size[0] > 300
+    for rule in ("landmarks", "region_masks", "region_figures"):
+        assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
 def test_same_config_gives_identical_results(two_runs):
@@ -63,6 +101,13 @@ def test_same_config_gives_identical_results(two_runs):
         da = da.drop(columns=["source_file"], errors="ignore")
         db = db.drop(columns=["source_file"], errors="ignore")
         pd.testing.assert_frame_equal(da, db)
+    for rel in ["models/backbone.pt", "models/hum/head.pt", "models/maxp/head.pt"]:
+        sa = torch.load(a / rel, weights_only=True)["state_dict"]
+        sb = torch.load(b / rel, weights_only=True)["state_dict"]
+        assert all(torch.equal(sa[k], sb[k]) for k in sa), rel
+    for store in ["heatmaps/hum/lrp.zarr", "heatmaps/maxp/lrp_plus.zarr"]:
+        assert np.array_equal(open_zarr(a / store)["relevance"].to_numpy(),
+                              open_zarr(b / store)["relevance"].to_numpy()), store
     za = open_zarr(a / "pretrain" / "renders.zarr")["image"].to_numpy()
     zb = open_zarr(b / "pretrain" / "renders.zarr")["image"].to_numpy()
     assert np.array_equal(za, zb)
@@ -96,8 +141,9 @@ def _real_data_config(tmp_path: Path, trial_rows: list[dict]) -> Path:
     for i in range(1, 7):
         Image.fromarray(render_face(rng.uniform(-1, 1, 17), size=150)).save(faces / f"CFD-{i}.jpg")
     write_trials(tmp_path / "trials.csv", trial_rows)
-    cfg = {"device": "cpu", "faces": {"source": "folder", "folder": str(faces)},
-           "judgments": {"source": "facesim3d", "files": [str(tmp_path / "t*.csv")]}}
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    cfg["faces"] = {"source": "folder", "folder": str(faces)}
+    cfg["judgments"] = {"source": "facesim3d", "files": [str(tmp_path / "t*.csv")]}
     path = tmp_path / "real.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -134,3 +180,41 @@ def test_bad_trial_file_fails_clearly_and_leaves_nothing_complete(tmp_path):
     assert "trials.csv, row 12: column 'head2' has face id 42" in proc.stdout + proc.stderr
     assert (tmp_path / "w" / "results" / "faces" / "manifest.parquet").exists()
     assert not (tmp_path / "w" / "results" / "judgments" / "cleaned.parquet").exists()
+
+
+def test_killed_explain_run_resumes_only_the_missing_parts(two_runs, tmp_path):
+    """SIGKILL during the LRP scatter, re-run: only unfinished parts are recomputed, and the
+    stores equal those of an uninterrupted run."""
+    reference = two_runs[0]
+    work = tmp_path / "resume"
+    shutil.copytree(reference.parent, work, symlinks=True)
+    heat = work / "results" / "heatmaps"
+    shutil.rmtree(heat)
+    shutil.rmtree(work / "results" / "figures" / "heatmaps")
+    config = ROOT / "config" / "test.yaml"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"), "--directory",
+           str(work), "--configfile", str(config), "--cores", "1"]
+    first_log = tmp_path / "first.log"
+    done = re.compile(r"Finished jobid: \d+ \(Rule: explain_part\)")
+    with open(first_log, "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=fh, stderr=subprocess.STDOUT)
+        deadline = time.time() + 600
+        while not done.search(first_log.read_text()) and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # Parts Snakemake recorded as finished; a part killed mid-way (or before Snakemake recorded
+    # it) counts as unfinished and must be recomputed.
+    finished = len(done.findall(first_log.read_text()))
+    total = 2 * 2 * 2  # models x explainers x scatter parts in config/test.yaml
+    assert 1 <= finished < total, "the run was not interrupted during the scatter"
+    subprocess.run([*cmd, "--unlock"], cwd=ROOT, capture_output=True, check=True)
+    rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = rerun.stdout + rerun.stderr
+    assert log.count("rule explain_part:") == total - finished
+    for model in ("hum", "maxp"):
+        for explainer in ("lrp", "lrp_plus"):
+            got = open_zarr(heat / model / f"{explainer}.zarr")["relevance"].to_numpy()
+            want = open_zarr(reference / "heatmaps" / model / f"{explainer}.zarr")["relevance"].to_numpy()
+            assert np.array_equal(got, want), (model, explainer)

@@ -23,10 +23,64 @@ def data_targets():
     ]
     if SYNTHETIC_FACES:
         targets += [
-            f"{R}/pretrain/renders.zarr",
             f"{R}/figures/data/parameter_effects.png",
             f"{R}/figures/data/pretrain_examples.png",
         ]
     if SIMULATED:
         targets.append(f"{R}/figures/data/observer_recovery.png")
     return targets
+
+
+def landmark_targets():
+    """Outputs of the landmarks and region-mask stage (workflow/rules/landmarks.smk)."""
+    return [
+        f"{R}/landmarks/landmarks.zarr",
+        f"{R}/regions/masks.zarr",
+        f"{R}/figures/regions/landmarks.png",
+        f"{R}/figures/regions/regions.png",
+    ]
+
+
+def regions_file():
+    """Region definitions: config regions.file, or the shipped resources/regions.yaml."""
+    return config["regions"]["file"] or str(ROOT / "resources" / "regions.yaml")
+
+
+def model_targets():
+    """Outputs of the backbone and triplet-model stage (workflow/rules/models.smk)."""
+    return [
+        f"{R}/models/backbone.pt",
+        *expand(f"{R}/models/{{model}}/head.pt", model=["hum", "maxp"]),
+        f"{R}/figures/models/training.png",
+    ]
+
+
+def explain_settings():
+    """Store settings shared by all explainers (the explainers themselves are per wildcard)."""
+    return {k: v for k, v in config["explain"].items() if k != "explainers"}
+
+
+def explainer_hash(model, explainer):
+    """Hash of everything that determines one heatmap store's content besides its inputs."""
+    import hashlib
+    import json
+
+    relevant = {"model": model, "explainer": config["explain"]["explainers"][explainer],
+                "explain": explain_settings(), "maxp_rule": config["models"]["maxp_rule"]}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def explain_targets():
+    """Outputs of the explain stage (workflow/rules/explain.smk)."""
+    return [
+        *expand(
+            f"{R}/heatmaps/{{model}}/{{explainer}}.zarr",
+            model=config["explain"]["models"],
+            explainer=list(config["explain"]["explainers"]),
+        ),
+        *expand(
+            f"{R}/figures/heatmaps/{{model}}_{{explainer}}_faces.png",
+            model=config["explain"]["models"],
+            explainer=list(config["explain"]["explainers"]),
+        ),
+    ]

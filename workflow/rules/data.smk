@@ -19,20 +19,6 @@ if SYNTHETIC_FACES:
         script:
             "../../scripts/render_faces.py"
 
-    rule render_pretrain:
-        output:
-            directory(f"{R}/pretrain/renders.zarr"),
-        params:
-            pretrain=config["pretrain"],
-            image_size=config["image_size"],
-        threads: 2
-        log:
-            f"{R}/logs/render_pretrain.log",
-        conda:
-            "../../envs/analysis.yaml"
-        script:
-            "../../scripts/render_pretrain.py"
-
 else:
 
     rule import_faces:
@@ -49,6 +35,22 @@ else:
             "../../envs/analysis.yaml"
         script:
             "../../scripts/import_faces.py"
+
+
+# Synthetic pretraining identities: the demo backbone's training set, whatever the analysis faces.
+rule render_pretrain:
+    output:
+        directory(f"{R}/pretrain/renders.zarr"),
+    params:
+        pretrain=config["pretrain"],
+        image_size=config["image_size"],
+    threads: 2
+    log:
+        f"{R}/logs/render_pretrain.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/render_pretrain.py"
 
 
 if SIMULATED:
@@ -91,6 +93,7 @@ rule triplets:
     input:
         cleaned=f"{R}/judgments/cleaned.parquet",
         manifest=f"{R}/faces/manifest.parquet",
+        kept=f"{R}/landmarks/faces_kept.json",
     output:
         trials=f"{R}/judgments/trials.parquet",
         triplets=f"{R}/judgments/triplets.parquet",

@@ -152,8 +152,10 @@ def render_pretrain_set(cfg: dict, image_size: int, out: Path | str, workers: in
         {"image": (("render", "y", "x", "channel"), images),
          "identity": ("render", identity),
          "parameters": (("identity_id", "parameter"), params)},
-        coords={"render": np.arange(len(images)), "channel": ["R", "G", "B"],
-                "parameter": list(PARAMETER_NAMES), "identity_id": np.arange(len(params))},
+        # Strings as object arrays: zarr v3 stores them as variable-length UTF-8, which has a
+        # specification (fixed-width numpy strings do not, and warn).
+        coords={"render": np.arange(len(images)), "channel": np.array(["R", "G", "B"], object),
+                "parameter": np.array(PARAMETER_NAMES, object), "identity_id": np.arange(len(params))},
         attrs={"source": "synthetic", "seed": cfg["seed"], "image_size": image_size},
     )
     ds["image"].encoding["chunks"] = (min(256, len(images)), image_size, image_size, 3)

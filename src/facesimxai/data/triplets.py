@@ -8,8 +8,9 @@ all C(n, 3) triplets can be enumerated chunk by chunk without materialising them
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from math import comb
 from pathlib import Path
 
@@ -134,13 +135,46 @@ def triplet_table(trials: pd.DataFrame) -> pd.DataFrame:
     return agg
 
 
+def drop_faces(trials: pd.DataFrame, dropped: Sequence[int]) -> pd.DataFrame:
+    """Remove every trial that shows one of the ``dropped`` faces (e.g. no face mesh found)."""
+    shows = trials[["head1", "head2", "head3"]].isin(list(dropped)).any(axis=1)
+    return trials.loc[~shows].reset_index(drop=True)
+
+
+def _n_distinct(trials: pd.DataFrame) -> int:
+    if trials.empty:
+        return 0
+    return len(np.unique(rank_triplets(trials["head1"], trials["head2"], trials["head3"])))
+
+
 def build_triplets(cleaned: Path | str, manifest: Path | str, cfg: dict, trials_out: Path | str,
-                   triplets_out: Path | str, summary_out: Path | str) -> pd.DataFrame:
-    """Join cleaned trials to canonical triplet ids and assign splits (config ``splits``)."""
-    trials = add_triplet_columns(pd.read_parquet(cleaned))
+                   triplets_out: Path | str, summary_out: Path | str,
+                   keep_faces: Path | str | None = None) -> pd.DataFrame:
+    """Join cleaned trials to canonical triplet ids and assign splits (config ``splits``).
+
+    ``keep_faces`` is the landmarks stage's ``faces_kept.json``: trials showing a dropped face
+    are removed before ids and splits are assigned, so trial ids stay dense and no split holds
+    a face without regions.
+    """
+    trials = pd.read_parquet(cleaned)
     face_ids = pd.read_parquet(manifest)["face_id"].to_numpy()
-    heads = trials[["head1", "head2", "head3"]].to_numpy()
     summary: dict = {"method": cfg["method"], "seed": cfg["seed"], "fractions": cfg["fractions"]}
+    if keep_faces is not None:
+        dropped = sorted(int(f) for f in json.loads(Path(keep_faces).read_text())["dropped"])
+        before = trials
+        trials = drop_faces(trials, dropped)
+        face_ids = face_ids[~np.isin(face_ids, dropped)]
+        summary["dropped_faces"] = dropped
+        summary["n_trials_dropped_with_faces"] = len(before) - len(trials)
+        summary["n_triplets_dropped_with_faces"] = _n_distinct(before) - _n_distinct(trials)
+        if dropped:
+            log.warning("%d faces without a face mesh dropped (%s): %d trials over %d triplets removed",
+                        len(dropped), ", ".join(map(str, dropped)),
+                        summary["n_trials_dropped_with_faces"], summary["n_triplets_dropped_with_faces"])
+        if trials.empty:
+            raise ValueError(f"no trials left after dropping faces {dropped} (no face mesh found)")
+    trials = add_triplet_columns(trials)
+    heads = trials[["head1", "head2", "head3"]].to_numpy()
     if cfg["method"] == "random":
         trials["split"] = random_split(len(trials), cfg["fractions"], cfg["seed"])
     else:

@@ -1,0 +1,13 @@
+"""Rule explain_part → facesimxai.explain.store.explain_part (one scatter range)."""
+
+from facesimxai.explain.store import explain_part
+from facesimxai.logs import rule_logging
+
+with rule_logging(snakemake.log[0]):
+    explain_part(
+        snakemake.input.backbone, snakemake.input.head, snakemake.input.manifest,
+        snakemake.input.trials, snakemake.input.maxp_targets, snakemake.params.explainer,
+        snakemake.params.explain, snakemake.params.maxp_rule, snakemake.wildcards.scatteritem,
+        snakemake.params.device, snakemake.threads, out=snakemake.output.part,
+        marker=snakemake.output.marker,
+    )

@@ -1,0 +1,1 @@
+"""Explaining triplet decisions: LRP composites by module name, engines, and the heatmap store."""

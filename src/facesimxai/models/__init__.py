@@ -1,0 +1,1 @@
+"""VGG-Face backbone, weight loaders, triplet models and their training."""

@@ -1,0 +1,78 @@
+"""Explain stage: LRP maps of every trial, scattered over disjoint trial ranges and gathered
+into one store per model and explainer (rule → script → facesimxai.explain.*)."""
+
+
+scattergather:
+    explain=config["explain"]["scatter"],
+
+
+rule explain_part:
+    input:
+        backbone=f"{R}/models/backbone.pt",
+        head=f"{R}/models/{{model}}/head.pt",
+        manifest=f"{R}/faces/manifest.parquet",
+        trials=f"{R}/judgments/trials.parquet",
+        maxp_targets=f"{R}/models/maxp_targets.parquet",
+    output:
+        part=directory(f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.zarr"),
+        marker=f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.json",
+    wildcard_constraints:
+        model="hum|maxp",
+    params:
+        explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
+        explain=explain_settings(),
+        maxp_rule=config["models"]["maxp_rule"],
+        device=config["device"],
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    log:
+        f"{R}/logs/explain_part_{{model}}_{{explainer}}_{{scatteritem}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/explain_part.py"
+
+
+rule gather_heatmaps:
+    input:
+        parts=gather.explain(f"{R}/heatmaps/{{{{model}}}}/{{{{explainer}}}}/parts/{{scatteritem}}.zarr"),
+        markers=gather.explain(f"{R}/heatmaps/{{{{model}}}}/{{{{explainer}}}}/parts/{{scatteritem}}.json"),
+        backbone=f"{R}/models/backbone.pt",
+        head=f"{R}/models/{{model}}/head.pt",
+        manifest=f"{R}/faces/manifest.parquet",
+    output:
+        store=directory(f"{R}/heatmaps/{{model}}/{{explainer}}.zarr"),
+        faces=directory(f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr"),
+    wildcard_constraints:
+        model="hum|maxp",
+    params:
+        explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
+        explain=explain_settings(),
+        config_hash=lambda wc: explainer_hash(wc.model, wc.explainer),
+    log:
+        f"{R}/logs/gather_heatmaps_{{model}}_{{explainer}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/gather_heatmaps.py"
+
+
+rule heatmap_figures:
+    input:
+        faces=f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr",
+        manifest=f"{R}/faces/manifest.parquet",
+    output:
+        report(
+            f"{R}/figures/heatmaps/{{model}}_{{explainer}}_faces.png",
+            caption="../report/heatmaps.rst",
+            category="4 Heatmaps",
+            subcategory="{model}",
+        ),
+    log:
+        f"{R}/logs/heatmap_figures_{{model}}_{{explainer}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/heatmap_figures.py"

@@ -1,0 +1,63 @@
+"""Landmarks and regions: MediaPipe face mesh → 12 region masks per face.
+
+rule → script → facesimxai.landmarks.* (mesh.compute_landmarks, masks.build_region_masks,
+figures.plot_region_figures).
+"""
+
+
+rule landmarks:
+    input:
+        manifest=f"{R}/faces/manifest.parquet",
+    output:
+        landmarks=directory(f"{R}/landmarks/landmarks.zarr"),
+        kept=f"{R}/landmarks/faces_kept.json",
+    params:
+        landmarks=config["landmarks"],
+        input_size=config["backbone"]["input_size"],
+    log:
+        f"{R}/logs/landmarks.log",
+    conda:
+        "../../envs/landmarks.yaml"
+    script:
+        "../../scripts/landmarks.py"
+
+
+rule region_masks:
+    input:
+        landmarks=f"{R}/landmarks/landmarks.zarr",
+        regions=regions_file(),
+    output:
+        directory(f"{R}/regions/masks.zarr"),
+    params:
+        priority=config["regions"]["priority"],
+        margin=config["regions"]["margin"],
+    log:
+        f"{R}/logs/region_masks.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/region_masks.py"
+
+
+rule region_figures:
+    input:
+        manifest=f"{R}/faces/manifest.parquet",
+        landmarks=f"{R}/landmarks/landmarks.zarr",
+        masks=f"{R}/regions/masks.zarr",
+    output:
+        landmarks=report(
+            f"{R}/figures/regions/landmarks.png",
+            caption="../report/landmarks.rst",
+            category="2 Regions",
+        ),
+        regions=report(
+            f"{R}/figures/regions/regions.png",
+            caption="../report/regions.rst",
+            category="2 Regions",
+        ),
+    log:
+        f"{R}/logs/region_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/region_figures.py"
