@@ -160,12 +160,14 @@ class TripletExplainer:
             (s,) = torch.autograd.grad(out, emb, self._output_relevance(out, tgt))
         return s.detach(), out.detach(), tgt
 
-    def basis(self, face: torch.Tensor) -> torch.Tensor:
-        """L_f as (K, H, W): the input map of one face for each unit of its bridge output."""
+    def basis(self, face: torch.Tensor, units: int | None = None) -> torch.Tensor:
+        """L_f as (K, H, W): the input map of one face for each unit of its bridge output
+        (the first ``units`` units only, if given)."""
         cols = []
         eye = torch.eye(self.width, device=self.device)
-        for k0 in range(0, self.width, self.basis_batch):
-            kk = min(self.basis_batch, self.width - k0)
+        n_units = self.width if units is None else units
+        for k0 in range(0, n_units, self.basis_batch):
+            kk = min(self.basis_batch, n_units - k0)
             xr = face.to(self.device).unsqueeze(0).repeat(kk, 1, 1, 1).requires_grad_(True)
             with self._context(self.encoder):
                 emb = self.encoder(xr)

@@ -185,6 +185,9 @@ def gather_heatmaps(parts: list[str], markers: list[str], backbone: Path | str, 
             raise StoreError("heatmap parts do not tile the trial range: "
                              f"{prev.attrs['trial_range']} then {nxt.attrs['trial_range']}")
     ds = xr.concat(datasets, dim="trial", combine_attrs="drop")
+    if ds.sizes["trial"] and float(np.abs(ds["relevance"]).max()) == 0:
+        raise StoreError(f"every relevance map for {out} is zero: the model's decision does not depend on "
+                         "its input (a dead decision block?); check the head's training metrics")
     engines = sorted({d.attrs["engine"] for d in datasets})
     ds.attrs = {
         "explainer": json.dumps(explainer, sort_keys=True),

@@ -123,6 +123,15 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
         "seed": cfg["seed"], "last_core_layer": layer, "bridge_width": models_cfg["bridge_width"],
         "history": history,
     }
+    val_logits = predict(head, x_all[idx["val"]])
+    classes = val_logits.argmax(1).unique()
+    metrics["val_predicted_classes"] = len(classes)
+    if float(val_logits.std(0).max()) == 0.0:
+        log.warning("%s head: its logits do not depend on the faces (a dead decision block); every "
+                    "explanation of it would be zero", model_name)
+    elif len(classes) == 1:
+        log.warning("%s head predicts position %d for every validation trial: it has not learned to "
+                    "tell the faces apart (too few epochs or trials?)", model_name, int(classes[0]))
     write_json(metrics, metrics_out)
     log.info("%s head: train %.3f, val %.3f, test %.3f (chance 0.333), best epoch %d",
              model_name, metrics["train_accuracy"], metrics["val_accuracy"],

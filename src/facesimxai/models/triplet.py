@@ -59,6 +59,11 @@ class DecisionBlock(nn.Module):
             ("relu3", nn.ReLU(inplace=False)),
             ("conv4", nn.Conv2d(1, 1, (1, k4))),
         ]))
+        # With PyTorch's default init this 1-2 channel block is often dead at the start (every
+        # ReLU unit negative for all inputs): its gradients are then zero and it never learns,
+        # and every explanation is zero. A small positive bias starts the ReLU units active.
+        for name in ("conv1", "conv2", "conv3"):
+            nn.init.constant_(getattr(self.layers, name).bias, 0.1)
 
     def forward(self, emb: torch.Tensor) -> torch.Tensor:
         return self.layers(stack_pairs(emb)).flatten(1)
