@@ -190,7 +190,7 @@ class TripletExplainer:
         tgt_np = tgt.cpu().numpy()
         h, w = faces.shape[-2:]
         shape = (len(heads), h, w) if positions == "target" else (len(heads), 3, h, w)
-        maps = torch.zeros(shape)
+        maps = torch.zeros(shape, dtype=s.dtype)
         for f in np.unique(heads):
             basis = self.basis(faces[f]).reshape(self.width, -1)
             for p in range(3):
