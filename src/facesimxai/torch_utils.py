@@ -25,3 +25,11 @@ def seed_everything(seed: int, threads: int | None = None) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
     if threads:
         torch.set_num_threads(threads)
+
+
+def save_checkpoint(payload: dict, path) -> None:
+    """``torch.save`` that leaves no file under the final name unless it completed."""
+    from facesimxai.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)

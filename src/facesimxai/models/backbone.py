@@ -16,10 +16,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from facesimxai.io import atomic_path, open_zarr, write_json
+from facesimxai.io import open_zarr, write_json
 from facesimxai.models.vgg import VGGFACE_CLASSES, VGGFace, preprocess
 from facesimxai.models.weights import load_backbone_weights
-from facesimxai.torch_utils import resolve_device, seed_everything
+from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,7 @@ def save_backbone(model: VGGFace, path: Path | str, preprocessing: str, source: 
     payload = {"state_dict": model.state_dict(), "width": model.width,
                "input_size": model.input_size, "n_classes": model.n_classes,
                "preprocessing": preprocessing, "source": source}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_checkpoint(payload, path)
 
 
 def load_backbone(path: Path | str) -> tuple[VGGFace, str]:

@@ -17,10 +17,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from facesimxai.io import atomic_path, open_zarr, write_json
+from facesimxai.io import open_zarr, write_json
 from facesimxai.models.backbone import load_backbone
 from facesimxai.models.triplet import TripletHead, TripletModel
-from facesimxai.torch_utils import resolve_device, seed_everything
+from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,7 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
 def save_head(head: TripletHead, path: Path | str, model_name: str, layer: str, models_cfg: dict) -> None:
     payload = {"state_dict": head.state_dict(), "in_features": head.in_features, "width": head.width,
                "dropout": models_cfg["dropout"], "last_core_layer": layer, "model": model_name}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    save_checkpoint(payload, path)
 
 
 def load_head(path: Path | str) -> tuple[TripletHead, dict]:
