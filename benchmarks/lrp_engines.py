@@ -6,6 +6,12 @@ when all three positions are kept. This benchmark runs a small geometry with the
 (small faces and K, many trials sampled with repetition), checks that the engines agree, and
 projects each engine's time for the full study from per-pass costs measured on VGG-16 at 224 px.
 
+Agreement is checked in float64 on a subset of the same trials: the engines are equal in exact
+arithmetic, and in float32 the alpha-beta rule amplifies rounding (its denominators can be tiny), so
+every engine, the naive reference included, sits ~1e-3 from the float64 truth. ``max_rel_err`` on the
+last line is the float64 engine disagreement; the JSON also reports each float32 engine's deviation
+from the float64 truth, so the float32 spread is visible, not hidden.
+
 Prints a JSON object, then the line
 ``speedup_factorized_vs_naive=<x> speedup_direct_vs_naive=<y> max_rel_err=<e>``.
 Run: ``python benchmarks/lrp_engines.py [--positions all] [--device cuda]``.
@@ -14,6 +20,7 @@ Run: ``python benchmarks/lrp_engines.py [--positions all] [--device cuda]``.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import time
 
@@ -61,6 +68,34 @@ def per_pass_costs(device, positions: str, batch: int) -> dict:
             "factorized_per_unit": t_basis / batch}
 
 
+def engine_maps(ex: TripletExplainer, faces: torch.Tensor, heads: np.ndarray, positions: str) -> dict:
+    """Maps of all three engines for the same trials, reduced to the compared positions."""
+    x = faces[torch.from_numpy(heads)]
+    naive, _, nt = ex.naive(x)
+    direct, _, dt = ex.direct(x)
+    fact, _, _ = ex.factorized(faces, heads)
+    if positions == "target":
+        naive, direct = select_positions(naive, nt), select_positions(direct, dt)
+    return {"naive": naive.double(), "direct": direct.double(), "factorized": fact.double()}
+
+
+def agreement(model: TripletModel, faces: torch.Tensor, heads: np.ndarray, args, dev) -> dict:
+    """Engine disagreement in float64 and each float32 engine's error against the float64 truth."""
+    def explainer(dtype):
+        return TripletExplainer(copy.deepcopy(model).to(dtype),
+                                ExplainSettings(method="epsilon_alpha2_beta1_flat", positions=args.positions),
+                                "facesim3d", dev, batch_size=32, basis_batch=args.width)
+    exact = engine_maps(explainer(torch.float64), faces.double(), heads, args.positions)
+    single = engine_maps(explainer(torch.float32), faces, heads, args.positions)
+    scale = exact["naive"].abs().max()
+    rel = lambda a, b: float((a - b).abs().max() / scale)  # noqa: E731
+    return {"trials": len(heads),
+            "float64_engine_disagreement": max(rel(exact["direct"], exact["naive"]),
+                                               rel(exact["factorized"], exact["naive"])),
+            "float32_error_vs_float64": {k: rel(v, exact["naive"]) for k, v in single.items()},
+            "float32_factorized_vs_direct": rel(single["factorized"], single["direct"])}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--positions", choices=["target", "all"], default="target")
@@ -68,6 +103,7 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=12)
     ap.add_argument("--width", type=int, default=16, help="bridge width K of the small geometry")
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--check-trials", type=int, default=300, help="trials compared in float64")
     ap.add_argument("--full-batch", type=int, default=4, help="batch for the full-scale per-pass timing")
     args = ap.parse_args()
     dev = torch.device(args.device)
@@ -81,13 +117,11 @@ def main() -> None:
     ex = TripletExplainer(model, ExplainSettings(method="epsilon_alpha2_beta1_flat", positions=args.positions),
                           "facesim3d", dev, batch_size=32, basis_batch=args.width)
     x = faces[torch.from_numpy(heads)]
-    (naive, _, nt), t_naive = timed(lambda: ex.naive(x))
-    (direct, _, dt), t_direct = timed(lambda: ex.direct(x))
-    (fact, _, ft), t_fact = timed(lambda: ex.factorized(faces, heads))
-    if args.positions == "target":
-        naive, direct = select_positions(naive, nt), select_positions(direct, dt)
-    scale = naive.abs().max()
-    err = max(float((direct - naive).abs().max() / scale), float((fact - naive).abs().max() / scale))
+    _, t_naive = timed(lambda: ex.naive(x))
+    _, t_direct = timed(lambda: ex.direct(x))
+    _, t_fact = timed(lambda: ex.factorized(faces, heads))
+    check = agreement(model, faces, heads[: args.check_trials], args, dev)
+    err = check["float64_engine_disagreement"]
     costs = per_pass_costs(dev, args.positions, args.full_batch)
     n_full, f_full, k_full = FULL["trials"], FULL["faces"], FULL["width"]
     projected = {"naive_h": costs["naive_per_triplet"] * n_full / 3600,
@@ -97,6 +131,7 @@ def main() -> None:
         "geometry": {"faces": args.faces, "trials": n_trials, "K": args.width, "input": args.size,
                      "positions": args.positions, "maps_per_face_over_K": n_trials / args.faces / args.width},
         "seconds": {"naive": t_naive, "direct": t_direct, "factorized": t_fact},
+        "agreement": check,
         "full_study_per_pass_s": costs, "full_study_projected": projected,
         "auto_choice": {"this_geometry": choose_engine("auto", n_trials, args.faces, args.width),
                         "full_study": choose_engine("auto", n_full, f_full, k_full)},

@@ -200,3 +200,20 @@ def test_rule_tables_cover_every_weighted_layer(setup):
     weighted = {n for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
     for preset in LRP_PRESETS:
         assert weighted <= set(rule_table(model, preset))
+
+
+def test_contrastive_output_is_target_minus_mean_of_the_others(setup):
+    """LRP is linear in the output relevance: contrastive = R(target) − ½ Σ R(other positions)."""
+    model, faces, heads = setup
+    x = faces[torch.from_numpy(heads[:6])].double()
+    model = copy.deepcopy(model).double()
+    onehot = TripletExplainer(model, ExplainSettings(output="onehot", target="human"), "facesim3d")
+    contrast = TripletExplainer(model, ExplainSettings(output="contrastive"), "facesim3d")
+    maps, logits, target = contrast.direct(x)
+    per_logit = [onehot.direct(x, np.full(len(x), k))[0] for k in range(3)]
+    expected = torch.stack([1.5 * per_logit[int(t)][i] - 0.5 * sum(p[i] for p in per_logit)
+                            for i, t in enumerate(target)])
+    assert torch.allclose(maps, expected, rtol=0, atol=1e-9 * maps.abs().max())
+    m = logits.max(1).values
+    margin = m - 0.5 * (logits.sum(1) - m)
+    assert margin.min() > 0  # explained quantity: target logit minus the others' mean

@@ -91,6 +91,29 @@ def test_landmark_stage_writes_landmarks_masks_figures_and_logs(two_runs):
         assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
+def test_region_stage_scores_every_map_and_tests_recovery(two_runs):
+    res = two_runs[0]
+    n_trials = len(pd.read_parquet(res / "judgments" / "trials.parquet"))
+    for model in ("hum", "maxp"):
+        table = pd.read_parquet(res / "regions" / model / "lrp_trials.parquet")
+        assert len(table) == n_trials * 12 and table["trial_id"].nunique() == n_trials
+        assert (table["abs_share"].dropna().between(0, 1)).all()
+        per_map = table.groupby("trial_id")["abs_share"].sum()
+        assert (per_map <= 1 + 1e-6).all() and (per_map > 0).all()
+    stats = pd.read_csv(res / "regions" / "stats_models.csv")
+    assert set(stats["explainer"]) == {"lrp", "lrp_plus"} and len(stats) == 2 * 12
+    assert ((stats["p_holm"] >= stats["p"] - 1e-12) | stats["p"].isna()).all()
+    truth = json.loads((res / "regions" / "ground_truth.json").read_text())
+    refs = {(r["model"], r["explainer"], r["reference"]) for r in truth["recovery"]}
+    assert len(refs) == 2 * 2 * 3
+    assert all(-1 <= r["spearman_rho"] <= 1 and 0 <= r["p_permutation"] <= 1 for r in truth["recovery"])
+    for name in ("region_scores", "mean_maps", "ground_truth"):
+        with Image.open(res / "figures" / "regions" / f"{name}.png") as im:
+            assert im.size[0] > 300
+    for rule in ("region_relevance_hum_lrp", "region_stats", "region_stats_figures", "ground_truth"):
+        assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
+
+
 def test_same_config_gives_identical_results(two_runs):
     a, b = two_runs
     for rel in ["faces/images/face_001.png", "faces/images/face_008.png",
@@ -108,6 +131,9 @@ def test_same_config_gives_identical_results(two_runs):
     for store in ["heatmaps/hum/lrp.zarr", "heatmaps/maxp/lrp_plus.zarr"]:
         assert np.array_equal(open_zarr(a / store)["relevance"].to_numpy(),
                               open_zarr(b / store)["relevance"].to_numpy()), store
+    for rel in ["regions/hum/lrp_trials.parquet", "regions/stats_models.parquet"]:
+        pd.testing.assert_frame_equal(pd.read_parquet(a / rel), pd.read_parquet(b / rel))
+    assert (a / "regions" / "ground_truth.json").read_bytes() == (b / "regions" / "ground_truth.json").read_bytes()
     za = open_zarr(a / "pretrain" / "renders.zarr")["image"].to_numpy()
     zb = open_zarr(b / "pretrain" / "renders.zarr")["image"].to_numpy()
     assert np.array_equal(za, zb)

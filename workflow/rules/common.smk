@@ -84,3 +84,45 @@ def explain_targets():
             explainer=list(config["explain"]["explainers"]),
         ),
     ]
+
+
+def model_explainer_pairs():
+    """Every (model, explainer) pair the explain stage produces, in a fixed order."""
+    return [(m, e) for m in config["explain"]["models"] for e in config["explain"]["explainers"]]
+
+
+def region_tables(kind):
+    """Region-relevance tables ('trials' or 'faces') of every model × explainer."""
+    return [f"{R}/regions/{m}/{e}_{kind}.parquet" for m, e in model_explainer_pairs()]
+
+
+def heatmap_stores(suffix=""):
+    """Heatmap stores of every model × explainer ('_faces' for the per-face mean maps)."""
+    return [f"{R}/heatmaps/{m}/{e}{suffix}.zarr" for m, e in model_explainer_pairs()]
+
+
+def heatmap_labels():
+    return [f"{m}/{e}" for m, e in model_explainer_pairs()]
+
+
+def region_targets():
+    """Outputs of the region stage (workflow/rules/regions.smk)."""
+    targets = [
+        *region_tables("trials"),
+        *region_tables("faces"),
+        f"{R}/regions/stats_models.parquet",
+        f"{R}/figures/regions/region_scores.png",
+        f"{R}/figures/regions/mean_maps.png",
+    ]
+    if SYNTHETIC_FACES and SIMULATED:
+        targets += [f"{R}/regions/ground_truth.json", f"{R}/figures/regions/ground_truth.png"]
+    return targets
+
+
+def latent_targets():
+    """Outputs of the latent stage (workflow/rules/latent.smk)."""
+    out = []
+    for m, e in model_explainer_pairs():
+        out += [f"{R}/latent/{m}/{e}/embedding.parquet"]
+        out += [f"{R}/figures/latent/{m}_{e}_{kind}.png" for kind in ("pca", "embedding", "clusters")]
+    return out

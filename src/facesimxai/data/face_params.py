@@ -101,7 +101,12 @@ def sample_parameters(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def region_weights(group_weights: dict[str, float]) -> pd.Series:
-    """Ground-truth importance of each thesis region for observers with these group weights.
+    """Ground-truth importance of each thesis region for observers with these group weights."""
+    return region_weights_from_parameters({p.name: group_weights[p.group] for p in PARAMETERS})
+
+
+def region_weights_from_parameters(parameter_weights: dict[str, float]) -> pd.Series:
+    """Region importance implied by per-parameter weights (observers' or fitted to a model's choices).
 
     A parameter's weight is shared equally among the thesis regions it changes; changes outside
     the 12 regions (hair, skin, outline) are not attributed to any region.
@@ -110,5 +115,5 @@ def region_weights(group_weights: dict[str, float]) -> pd.Series:
     for p in PARAMETERS:
         inside = [r for r in p.regions if r in weights]
         for r in inside:
-            weights[r] += group_weights[p.group] / len(inside)
+            weights[r] += float(parameter_weights[p.name]) / len(inside)
     return pd.Series(weights, name="weight").rename_axis("region")

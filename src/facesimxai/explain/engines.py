@@ -28,8 +28,11 @@ ENGINES = ("auto", "direct", "factorized", "naive")
 @dataclass(frozen=True)
 class ExplainSettings:
     """What to explain. ``target``: the model's prediction, the recorded (human) choice or the
-    MaxP target; ``output``: relevance put on the target logit as a one-hot or as the target
-    logit × one-hot (the thesis); ``positions``: keep the target face's map only (the thesis)
+    MaxP target; ``output``: relevance put on the target logit as a one-hot, as the target
+    logit × one-hot (the thesis), or ``contrastive``: +1 on the target logit and −½ on each
+    other logit, which explains "why this face rather than the other two" (logit_t minus the
+    mean of the others; evidence shared by all three logits cancels, cf. contrastive LRP,
+    Gu et al. 2018); ``positions``: keep the target face's map only (the thesis)
     or all three."""
 
     method: str = "epsilon_alpha2_beta1_flat"
@@ -42,7 +45,7 @@ class ExplainSettings:
 
     def __post_init__(self):
         checks = {"method": METHODS, "target": ("prediction", "human", "maxp"),
-                  "output": ("onehot", "logit"), "positions": ("target", "all"),
+                  "output": ("onehot", "logit", "contrastive"), "positions": ("target", "all"),
                   "decision_rule": ("epsilon", "conv")}
         for key, allowed in checks.items():
             if getattr(self, key) not in allowed:
@@ -106,6 +109,8 @@ class TripletExplainer:
         onehot = torch.nn.functional.one_hot(target, 3).to(logits.dtype)
         if self.settings.output == "logit":
             return onehot * logits.detach()
+        if self.settings.output == "contrastive":
+            return 1.5 * onehot - 0.5
         return onehot
 
     def _input_map(self, grad: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

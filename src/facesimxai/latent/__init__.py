@@ -1,0 +1,1 @@
+"""Latent structure of the heatmaps: streaming PCA, a convolutional autoencoder, UMAP/t-SNE, clusters."""

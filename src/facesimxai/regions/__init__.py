@@ -1,0 +1,1 @@
+"""Region relevance, model comparison per region, and ground-truth recovery (synthetic data)."""

@@ -1,0 +1,100 @@
+"""Region stage: relevance per facial region for every heatmap, paired comparisons of models and
+explainers per region, and recovery of the known region weights on synthetic data.
+
+rule → script → facesimxai.regions.* (relevance.compute_region_relevance, stats.run_region_stats,
+figures.plot_region_stage, ground_truth.ground_truth_recovery).
+"""
+
+
+rule region_relevance:
+    input:
+        store=f"{R}/heatmaps/{{model}}/{{explainer}}.zarr",
+        faces=f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr",
+        masks=f"{R}/regions/masks.zarr",
+    output:
+        trials=f"{R}/regions/{{model}}/{{explainer}}_trials.parquet",
+        trials_csv=f"{R}/regions/{{model}}/{{explainer}}_trials.csv",
+        faces=f"{R}/regions/{{model}}/{{explainer}}_faces.parquet",
+        faces_csv=f"{R}/regions/{{model}}/{{explainer}}_faces.csv",
+    resources:
+        mem_mb=4000,
+    log:
+        f"{R}/logs/region_relevance_{{model}}_{{explainer}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/region_relevance.py"
+
+
+rule region_stats:
+    input:
+        faces=region_tables("faces"),
+        trials=region_tables("trials"),
+    output:
+        models=f"{R}/regions/stats_models.parquet",
+        models_csv=f"{R}/regions/stats_models.csv",
+        explainers=f"{R}/regions/stats_explainers.parquet",
+        explainers_csv=f"{R}/regions/stats_explainers.csv",
+    params:
+        stats=config["regions"]["stats"],
+    log:
+        f"{R}/logs/region_stats.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/region_stats.py"
+
+
+rule region_stats_figures:
+    input:
+        faces=region_tables("faces"),
+        models=f"{R}/regions/stats_models.parquet",
+        face_stores=heatmap_stores("_faces"),
+        manifest=f"{R}/faces/manifest.parquet",
+        masks=f"{R}/regions/masks.zarr",
+    output:
+        bars=report(
+            f"{R}/figures/regions/region_scores.png",
+            caption="../report/region_scores.rst",
+            category="5 Regions",
+        ),
+        maps=report(
+            f"{R}/figures/regions/mean_maps.png",
+            caption="../report/mean_maps.rst",
+            category="5 Regions",
+        ),
+    params:
+        labels=heatmap_labels(),
+        metric=config["regions"]["stats"]["metric"],
+        seed=config["regions"]["stats"]["seed"],
+    log:
+        f"{R}/logs/region_stats_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/region_stats_figures.py"
+
+
+rule ground_truth:
+    input:
+        tables=region_tables("trials"),
+        observers=f"{R}/judgments/simulated/observers.json",
+        manifest=f"{R}/faces/manifest.parquet",
+        trials=f"{R}/judgments/trials.parquet",
+        maxp_targets=f"{R}/models/maxp_targets.parquet",
+    output:
+        json=f"{R}/regions/ground_truth.json",
+        figure=report(
+            f"{R}/figures/regions/ground_truth.png",
+            caption="../report/ground_truth.rst",
+            category="5 Regions",
+        ),
+    params:
+        cfg=config["regions"]["ground_truth"],
+        maxp_rule=config["models"]["maxp_rule"],
+    log:
+        f"{R}/logs/ground_truth.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/ground_truth.py"
