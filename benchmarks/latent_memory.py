@@ -47,7 +47,6 @@ def write_store(path: Path, n: int, size: int, chunk: int) -> None:
               "head2": ("trial", np.full(n, 2)), "head3": ("trial", np.full(n, 3)),
               "target_pos": ("trial", np.zeros(n, np.int8)), "pred_pos": ("trial", np.zeros(n, np.int8)),
               "human_odd": ("trial", np.zeros(n, np.int8)), "split": ("trial", np.array(["test"] * n, object))}
-    template = xr.Dataset({"relevance": (("trial", "y", "x"), np.zeros((0, size, size), np.float32))})
     first = True
     for s in range(0, n, chunk):
         m = min(chunk, n - s)
@@ -59,7 +58,6 @@ def write_store(path: Path, n: int, size: int, chunk: int) -> None:
             first = False
         else:
             part.to_zarr(path, append_dim="trial", consolidated=False)
-    del template
 
 
 def run(store: Path, out: Path, batch: int, work: bool) -> dict:

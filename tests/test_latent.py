@@ -104,3 +104,23 @@ def test_shuffled_store_keeps_trial_ids_aligned(tmp_path):
     assert (merged["model_agrees"] == (merged["pred_pos_truth"] == merged["human_odd_truth"])).all()
     means = open_zarr(tmp_path / "m.zarr")["mean_map"]
     assert means.dims == ("source", "cluster", "y", "x") and np.isfinite(means[0, 0]).all()
+
+
+def test_bad_latent_settings_fail_clearly():
+    from facesimxai.latent.autoencoder import ConvAutoencoder
+    from facesimxai.latent.embed import embed_2d, kmeans_scan
+
+    with pytest.raises(ValueError, match="input_size must be a multiple of 8"):
+        ConvAutoencoder(input_size=30)
+    with pytest.raises(ValueError, match="at least 5 trials"):
+        embed_2d(np.zeros((3, 2)), "tsne", {"tsne_perplexity": 30, "seed": 0})
+    with pytest.raises(ValueError, match="no k in"):
+        kmeans_scan(np.zeros((3, 2)), [5, 6], 0)
+
+
+def test_normalise_keeps_empty_maps_zero_and_scales_the_rest():
+    maps = np.zeros((2, 2, 2))
+    maps[1] = [[1.0, -3.0], [0.0, 0.0]]
+    out = normalise(maps, "abs_sum")
+    assert (out[0] == 0).all() and np.abs(out[1]).sum() == pytest.approx(1.0)
+    assert normalise(maps, "max_abs")[1].min() == pytest.approx(-1.0)

@@ -121,3 +121,13 @@ def test_masks_of_another_size_are_refused(tmp_path):
         compute_region_relevance(tmp_path / "s.zarr", tmp_path / "f.zarr", tmp_path / "m.zarr", "hum", "lrp",
                                  tmp_path / "t.parquet", tmp_path / "fa.parquet")
     assert not (tmp_path / "t.parquet").exists()
+
+
+def test_heatmaps_of_a_face_without_masks_name_the_face(tmp_path):
+    write_store(tmp_path / "s.zarr", np.ones((1, 4, 4)), np.array([[5, 2, 3]]), np.array([0]))
+    write_masks(tmp_path / "m.zarr", {2: two_region_masks(), 3: two_region_masks()})
+    write_face_store(tmp_path / "f.zarr", np.zeros((1, 4, 4)), np.array([2]), np.array([1]))
+    with pytest.raises(KeyError, match="face 5 has heatmaps but no region masks"):
+        compute_region_relevance(tmp_path / "s.zarr", tmp_path / "f.zarr", tmp_path / "m.zarr", "hum", "lrp",
+                                 tmp_path / "t.parquet", tmp_path / "fa.parquet")
+    assert not (tmp_path / "t.parquet").exists() and not (tmp_path / "fa.parquet").exists()

@@ -88,3 +88,11 @@ def test_trial_recovery_is_high_when_shares_follow_the_evidence():
 def test_region_weights_share_parameters_among_their_regions():
     w = region_weights_from_parameters(dict.fromkeys(PARAMETER_NAMES, 0.0) | {"eye_spacing": 3.0})
     assert w["between_eyes"] == w["left_eye"] == w["right_eye"] == 1.0 and w.sum() == 3.0
+
+
+def test_ground_truth_refuses_faces_without_parameters(tmp_path):
+    from facesimxai.regions.ground_truth import face_parameters
+
+    pd.DataFrame({"face_id": [1, 2], "file": ["a.png", "b.png"]}).to_parquet(tmp_path / "manifest.parquet")
+    with pytest.raises(ValueError, match=r"manifest.parquet: ground truth needs synthetic faces"):
+        face_parameters(tmp_path / "manifest.parquet")

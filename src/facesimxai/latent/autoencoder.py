@@ -2,8 +2,8 @@
 
 The default shape is the thesis's: encoder Conv(1→16, 3, s2) → Conv(16→32, 3, s2) →
 Conv(32→64, 3, s2) → Linear(→32) at 128×128, mirrored by the decoder. Maps are normalised
-(config ``latent.normalise``), multiplied by their pixel count so a map's mean |value| is 1, and
-resized to ``input_size``. Training streams the store block by block (blocks in random order,
+(config ``latent.normalise``; ``abs_sum`` maps are multiplied back by their pixel count so a map's
+mean |value| is 1) and resized to ``input_size``. Training streams the store block by block (blocks in random order,
 trials shuffled within a block), so memory is bounded by the block, not the store.
 """
 
@@ -54,9 +54,9 @@ class ConvAutoencoder(nn.Module):
 
 def prepare(maps: np.ndarray, how: str, size: int) -> torch.Tensor:
     """Normalised maps (n, H, W) → network input (n, 1, size, size), mean |value| 1 per map."""
-    x = normalise(maps, how if how != "none" else "none")
-    if how != "none":
-        x = x * (x.shape[-1] * x.shape[-2] if how == "abs_sum" else 1.0)
+    x = normalise(maps, how)
+    if how == "abs_sum":  # back to mean |value| 1 per map; sum-normalised values are ~1/(H·W)
+        x = x * (x.shape[-1] * x.shape[-2])
     t = torch.from_numpy(np.ascontiguousarray(x))[:, None]
     if t.shape[-1] != size:
         t = nn.functional.interpolate(t, size=(size, size), mode="bilinear", align_corners=False)

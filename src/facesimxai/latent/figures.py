@@ -13,16 +13,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from facesimxai.io import atomic_path, open_zarr  # noqa: E402
+from facesimxai.io import open_zarr  # noqa: E402
+from facesimxai.plotting import save_figure  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-def _save(fig, out: Path | str) -> None:
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight", format="png")
-    plt.close(fig)
-    log.info("wrote figure %s", out)
 
 
 def _signed(ax, img: np.ndarray, title: str) -> None:
@@ -47,7 +41,7 @@ def plot_pca(pca: Path | str, ae_metrics: Path | str, title: str, out: Path | st
     for i in range(n):
         _signed(fig.add_subplot(1, n + 2, i + 3), ds["components"][i].to_numpy(), f"PC{i + 1} ({100 * evr[i]:.1f}%)")
     fig.suptitle(title, fontsize=9)
-    _save(fig, out)
+    save_figure(fig, out, dpi=100)
 
 
 def plot_embedding(table: Path | str, title: str, out: Path | str) -> None:
@@ -74,7 +68,7 @@ def plot_embedding(table: Path | str, title: str, out: Path | str) -> None:
             ax.set_yticks([])
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    _save(fig, out)
+    save_figure(fig, out, dpi=100)
 
 
 def plot_cluster_means(means: Path | str, clusters: Path | str, title: str, out: Path | str) -> None:
@@ -93,7 +87,7 @@ def plot_cluster_means(means: Path | str, clusters: Path | str, title: str, out:
         axes[i, 0].set_ylabel(f"{s}: k={summary[s]['best_k']}", fontsize=8)
     fig.suptitle(title + " — k-means cluster means (k by silhouette)", fontsize=9)
     fig.tight_layout()
-    _save(fig, out)
+    save_figure(fig, out, dpi=100)
 
 
 def plot_latent_figures(pca: Path | str, ae_metrics: Path | str, table: Path | str, means: Path | str,

@@ -15,16 +15,10 @@ from PIL import Image  # noqa: E402
 from scipy.stats import bootstrap  # noqa: E402
 
 from facesimxai.data.faces import load_faces  # noqa: E402
-from facesimxai.io import atomic_path, open_zarr  # noqa: E402
+from facesimxai.io import open_zarr  # noqa: E402
+from facesimxai.plotting import save_figure  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-def _save(fig, out: Path | str) -> None:
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
-    log.info("wrote figure %s", out)
 
 
 def _mean_ci(values: np.ndarray, seed: int) -> tuple[float, float, float]:
@@ -70,7 +64,7 @@ def plot_region_bars(face_tables: list[Path | str], stats_models: Path | str, me
                      fontsize=9)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, out)
+    save_figure(fig, out)
 
 
 def plot_mean_maps(face_stores: list[Path | str], labels: list[str], manifest: Path | str,
@@ -98,7 +92,7 @@ def plot_mean_maps(face_stores: list[Path | str], labels: list[str], manifest: P
         ax.axis("off")
     fig.suptitle("Mean per-face maps (red = evidence for the odd one, blue = against)", fontsize=10)
     fig.tight_layout()
-    _save(fig, out)
+    save_figure(fig, out)
 
 
 def plot_ground_truth(result: dict, out: Path | str) -> None:
@@ -123,7 +117,7 @@ def plot_ground_truth(result: dict, out: Path | str) -> None:
             ax.set_ylabel(f"importance ({result['metric']})", fontsize=8)
             ax.tick_params(labelsize=7)
     fig.tight_layout()
-    _save(fig, out)
+    save_figure(fig, out)
 
 
 def plot_region_stage(face_tables: list[Path | str], stats_models: Path | str, face_stores: list[Path | str],
