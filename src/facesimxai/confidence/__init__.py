@@ -1,0 +1,1 @@
+"""Calibrated confidence of triplet decisions (a C-Score for three-way odd-one-out choices)."""

@@ -1,0 +1,1 @@
+"""Per-trial explanation tables and plain-language sentences built from them."""
