@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 CORES  ?= 2
 
-.PHONY: setup demo test lint report dag clean
+.PHONY: setup demo test test-slurm lint report dag clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-slurm: $(STAMP)   # the pipeline on a real single-node SLURM cluster (installs Debian's slurm as root)
+	FACESIMXAI_SLURM_TEST=1 $(BIN)/python -m pytest tests/test_slurm.py -rs
 
 lint: $(STAMP)
 	$(BIN)/ruff check src scripts tests benchmarks

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from facesimxai.data.judgments import FACESIM3D_COLUMNS
 
@@ -42,3 +44,27 @@ def manifest_of(tmp_path):
         return path
 
     return make
+
+
+def job_counts(log: str) -> dict[str, int]:
+    """Rule → job count from the first 'Job stats' table of a Snakemake log (dry-run or run)."""
+    table = log.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", table, re.M)}
+
+
+def rerun_after_explainer_change(config: Path, out: Path, explainer: str = "lrp_plus") -> dict[str, int]:
+    """Write `config` with one explainer's epsilon changed to `out`; return the jobs that must re-run.
+
+    Exactly that explainer's chain (its scatter parts, store, figures, region and latent jobs, per
+    model) and the rules that combine all stores; nothing upstream, nothing of the other explainers.
+    """
+    cfg = yaml.safe_load(config.read_text())
+    cfg["explain"]["explainers"][explainer]["epsilon"] = 1e-4
+    out.write_text(yaml.safe_dump(cfg))
+    n_models = len(cfg["explain"].get("models", ["hum", "maxp"]))
+    per_store = ["gather_heatmaps", "heatmap_figures", "region_relevance", "pca", "autoencoder", "embed",
+                 "latent_figures"]
+    expected = {rule: n_models for rule in per_store}
+    expected["explain_part"] = n_models * cfg["explain"]["scatter"]
+    expected.update(region_stats=1, region_stats_figures=1, ground_truth=1, explorer=1, all=1)
+    return expected

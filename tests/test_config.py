@@ -1,5 +1,7 @@
 """Config schema: defaults, unknown keys and wrong types name the key."""
 
+import json
+
 import pytest
 import yaml
 from conftest import ROOT
@@ -7,7 +9,7 @@ from conftest import ROOT
 from facesimxai.config import ConfigError, load_config, validate_config
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "test.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml", "fullscale.yaml"])
 def test_shipped_configs_are_valid(name):
     cfg = load_config(ROOT / "config" / name)
     assert cfg["faces"]["source"] == "synthetic" and cfg["splits"]["fractions"]["train"] == 0.7
@@ -47,3 +49,11 @@ def test_bad_yaml_names_the_file(tmp_path):
     bad.write_text(yaml.safe_dump({"image_size": 10}))
     with pytest.raises(ConfigError, match=r"bad.yaml: config key 'image_size': 10 is less than the minimum"):
         load_config(bad)
+
+
+def test_key_order_does_not_matter():
+    """Snakemake compares params with their key order: the validated config must be canonical."""
+    a = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    b = yaml.safe_load(yaml.safe_dump(a, sort_keys=True))
+    b["explain"] = dict(reversed(list(b["explain"].items())))
+    assert json.dumps(validate_config(a)) == json.dumps(validate_config(b))

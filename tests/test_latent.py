@@ -136,3 +136,12 @@ def test_sampled_silhouette_finds_the_planted_clusters():
     scores, best, labels = kmeans_scan(x, [2, 5], seed=0, silhouette_sample=60)
     assert best == 3 and len(labels) == 3000 and scores[3] > 0.7
     assert scores == kmeans_scan(x, [2, 5], seed=0, silhouette_sample=60)[0]  # seeded sample
+
+
+def test_embedding_sample_caps_the_quadratic_steps():
+    from facesimxai.latent.embed import embedding_sample
+
+    assert embedding_sample(5, 10, 0).tolist() == [0, 1, 2, 3, 4]
+    s = embedding_sample(1000, 50, 3)
+    assert len(s) == 50 and len(set(s)) == 50 and (np.diff(s) > 0).all() and s.max() < 1000
+    assert np.array_equal(s, embedding_sample(1000, 50, 3))

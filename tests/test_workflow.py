@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from conftest import ROOT, trial_row, write_trials
+from conftest import ROOT, job_counts, rerun_after_explainer_change, trial_row, write_trials
 from PIL import Image
 
 from facesimxai.data.render import render_face
@@ -139,9 +139,85 @@ def test_same_config_gives_identical_results(two_runs):
     assert np.array_equal(za, zb)
 
 
+def test_explorer_in_headless_chromium(two_runs):
+    """Open the explorer from disk, filter the table, open a trial: its overlays load, at the
+    store's map size. Screenshots go to results/screenshots/ of the run and of the repository."""
+    from browser import BrowserUnavailable, dom, find_chromium, screenshot
+
+    try:
+        browser = find_chromium()
+    except BrowserUnavailable as exc:
+        pytest.skip(str(exc))
+    res = two_runs[0]
+    site = res / "explorer"
+    meta = json.loads(re.search(r"FSX\.setMeta\((.*)\);", (site / "data" / "meta.js").read_text()).group(1))
+    trials = pd.read_parquet(res / "judgments" / "trials.parquet")
+    assert meta["n_trials"] == len(trials) and len(meta["viewer"]) == 40  # config/test.yaml explorer.max_trials
+    index = dom(browser, f"{(site / 'index.html').as_uri()}?filter=all")
+    assert 'data-ready="1"' in index and f'data-rows="{len(trials)}"' in index
+    assert "VGG-Hum calibrated" in index and "VGG-MaxP softmax" in index
+    hum_wrong = dom(browser, f"{(site / 'index.html').as_uri()}?filter=hum_wrong&split=test")
+    store = open_zarr(res / "heatmaps" / "hum" / "lrp.zarr")
+    split = store["split"].to_numpy().astype(str)
+    want = int(((store["pred_pos"].to_numpy() != store["human_odd"].to_numpy()) & (split == "test")).sum())
+    assert f'data-rows="{want}"' in hum_wrong
+    trial = meta["viewer"][0]
+    page = dom(browser, f"{(site / 'trial.html').as_uri()}?id={trial}")
+    assert 'data-images-ready="1"' in page and "data-error" not in page
+    overlays = re.findall(r'<img src="(img/overlays/[^"]+)" class="overlay"[^>]*data-loaded="1" '
+                          r'data-width="(\d+)" data-height="(\d+)"', page)
+    assert len(overlays) == 4  # 2 models x 2 explainers, target position
+    h, w = store.sizes["y"], store.sizes["x"]
+    assert all((int(a), int(b)) == (w, h) for _, a, b in overlays)
+    assert f"img/overlays/hum/lrp/{trial}_" in page and (site / overlays[0][0]).exists()
+    face = dom(browser, f"{(site / 'face.html').as_uri()}?id=1")
+    assert 'data-images-ready="1"' in face
+    for out_dir in (res / "screenshots", ROOT / "results" / "screenshots"):
+        screenshot(browser, f"{(site / 'index.html').as_uri()}?filter=hum_wrong", out_dir / "explorer_table.png")
+        screenshot(browser, f"{(site / 'trial.html').as_uri()}?id={trial}", out_dir / "explorer_trial.png")
+        screenshot(browser, f"{(site / 'face.html').as_uri()}?id=1", out_dir / "explorer_face.png")
+    with Image.open(res / "screenshots" / "explorer_trial.png") as im:
+        assert im.size == (1300, 1000)
+
+
+def test_report_holds_every_figure_and_points_to_the_explorer(two_runs, tmp_path):
+    report = tmp_path / "report.html"
+    proc = snakemake(two_runs[0].parent, ROOT / "config" / "test.yaml", "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = report.read_text(errors="replace")
+    figures = sorted((two_runs[0] / "figures").rglob("*.png"))
+    assert len(figures) >= 27
+    missing = [f.name for f in figures if f.name not in html]
+    assert not missing, f"figures not in the report: {missing}"
+    assert "results/explorer/index.html" in html
+
+
 def test_rerun_has_nothing_to_do(two_runs):
     proc = snakemake(two_runs[0].parent, ROOT / "config" / "test.yaml", "-n")
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_changing_one_explainer_reruns_only_its_dependents(two_runs, tmp_path):
+    """Edit one explainer's epsilon: the dry-run lists exactly its chain, and the real re-run
+    runs only that chain and leaves every other output untouched."""
+    work = tmp_path / "partial"
+    shutil.copytree(two_runs[1].parent, work, symlinks=True)
+    changed = tmp_path / "changed.yaml"
+    expected = rerun_after_explainer_change(ROOT / "config" / "test.yaml", changed)
+    dry = snakemake(work, changed, "-n")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert job_counts(dry.stdout + dry.stderr) == expected
+    res = work / "results"
+    untouched = [res / "models" / "hum" / "head.pt", res / "heatmaps" / "hum" / "lrp.zarr" / "zarr.json",
+                 res / "latent" / "maxp" / "lrp" / "embedding.parquet"]
+    before = {p: p.stat().st_mtime_ns for p in untouched}
+    rerun = snakemake(work, changed)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    ran = re.findall(r"^(?:local)?rule (\w+):", rerun.stdout + rerun.stderr, re.M)
+    assert {r: ran.count(r) for r in set(ran)} == expected
+    assert {p: p.stat().st_mtime_ns for p in untouched} == before
+    store = open_zarr(res / "heatmaps" / "maxp" / "lrp_plus.zarr")
+    assert json.loads(store.attrs["explainer"])["epsilon"] == 1e-4
 
 
 def test_lint_is_clean():
@@ -170,6 +246,8 @@ def _real_data_config(tmp_path: Path, trial_rows: list[dict]) -> Path:
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
     cfg["faces"] = {"source": "folder", "folder": str(faces)}
     cfg["judgments"] = {"source": "facesim3d", "files": [str(tmp_path / "t*.csv")]}
+    # Every rule still runs; one model × explainer keeps the per-store stages to one job each.
+    cfg["explain"].update(models=["hum"], scatter=1, explainers={"lrp": cfg["explain"]["explainers"]["lrp"]})
     path = tmp_path / "real.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -195,6 +273,9 @@ def test_real_data_path_runs_the_same_rules(tmp_path):
     trials = pd.read_parquet(res / "judgments" / "trials.parquet")
     assert len(trials) == 59 and (trials["source"] == "facesim3d").all()
     assert not (res / "figures" / "data" / "observer_recovery.png").exists()
+    assert open_zarr(res / "heatmaps" / "hum" / "lrp.zarr").sizes["trial"] == len(trials)
+    embedding = pd.read_parquet(res / "latent" / "hum" / "lrp" / "embedding.parquet")
+    assert sorted(embedding.loc[embedding["source"] == "pca", "trial_id"]) == sorted(trials["trial_id"])
 
 
 def test_bad_trial_file_fails_clearly_and_leaves_nothing_complete(tmp_path):
@@ -219,7 +300,9 @@ def test_killed_explain_run_resumes_only_the_missing_parts(two_runs, tmp_path):
     shutil.rmtree(work / "results" / "figures" / "heatmaps")
     config = ROOT / "config" / "test.yaml"
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"), "--directory",
-           str(work), "--configfile", str(config), "--cores", "1"]
+           str(work), "--configfile", str(config), "--cores", "1",
+           # only the stores: the stages after them are not what this test is about
+           *(f"results/heatmaps/{m}/{e}.zarr" for m in ("hum", "maxp") for e in ("lrp", "lrp_plus"))]
     first_log = tmp_path / "first.log"
     done = re.compile(r"Finished jobid: \d+ \(Rule: explain_part\)")
     with open(first_log, "w") as fh:
@@ -232,7 +315,7 @@ def test_killed_explain_run_resumes_only_the_missing_parts(two_runs, tmp_path):
     # Parts Snakemake recorded as finished; a part killed mid-way (or before Snakemake recorded
     # it) counts as unfinished and must be recomputed.
     finished = len(done.findall(first_log.read_text()))
-    total = 2 * 2 * 2  # models x explainers x scatter parts in config/test.yaml
+    total = 2 * 2 * yaml.safe_load(config.read_text())["explain"]["scatter"]  # models x explainers x parts
     assert 1 <= finished < total, "the run was not interrupted during the scatter"
     subprocess.run([*cmd, "--unlock"], cwd=ROOT, capture_output=True, check=True)
     rerun = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)

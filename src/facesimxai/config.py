@@ -66,7 +66,26 @@ def validate_config(config: dict, schema: Mapping | Path | str = SCHEMA_PATH) ->
     if errors:
         raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
     _with_defaults(validator_class)(schema).validate(config)
+    sort_keys(config)
     return config
+
+
+def sort_keys(mapping: dict) -> None:
+    """Order every mapping's keys alphabetically, in place.
+
+    Snakemake compares a rule's params as they were recorded, key order included: without this,
+    moving a key within the YAML (or a tool writing it back sorted) would re-run the whole DAG.
+    """
+    for value in mapping.values():
+        if isinstance(value, dict):
+            sort_keys(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    sort_keys(item)
+    items = sorted(mapping.items())
+    mapping.clear()
+    mapping.update(items)
 
 
 def load_config(path: Path | str, overrides: Mapping[str, Any] | None = None) -> dict:

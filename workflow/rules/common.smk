@@ -1,6 +1,15 @@
 """Shared helpers: input and target lists that depend on the configuration."""
 
 
+def gpus():
+    """GPUs a torch job asks the scheduler for: one when the config names a CUDA device.
+
+    `auto` asks for none (it uses a GPU only when the node happens to have one), so the same
+    workflow runs unchanged on CPU-only clusters; set `device: cuda` to get GPU nodes.
+    """
+    return 1 if str(config["device"]).startswith("cuda") else 0
+
+
 def judgment_files():
     """The trial CSVs the importer reads: simulated, or the configured FaceSim3D files."""
     if SIMULATED:
@@ -57,7 +66,7 @@ def model_targets():
 
 def explain_settings():
     """Store settings shared by all explainers (the explainers themselves are per wildcard)."""
-    return {k: v for k, v in config["explain"].items() if k != "explainers"}
+    return {k: v for k, v in config["explain"].items() if k not in ("explainers", "threads")}
 
 
 def explainer_hash(model, explainer):
@@ -103,6 +112,25 @@ def heatmap_stores(suffix=""):
 
 def heatmap_labels():
     return [f"{m}/{e}" for m, e in model_explainer_pairs()]
+
+
+def explanation_explainer():
+    """The explainer whose region shares the explanation table uses (explanations.explainer)."""
+    chosen = config["explanations"]["explainer"] or next(iter(config["explain"]["explainers"]))
+    if chosen not in config["explain"]["explainers"]:
+        raise WorkflowError(f"config key explanations.explainer: {chosen!r} is not one of explain.explainers "
+                            f"({', '.join(config['explain']['explainers'])})")
+    return chosen
+
+
+def explanation_region_tables():
+    return [f"{R}/regions/{m}/{explanation_explainer()}_trials.parquet" for m in config["explain"]["models"]]
+
+
+def explanation_targets():
+    """Outputs of the confidence and explanation stage (workflow/rules/explanations.smk)."""
+    return [f"{R}/confidence/summary.json", f"{R}/figures/confidence/reliability.png",
+            f"{R}/explanations/trials.parquet"]
 
 
 def region_targets():

@@ -23,8 +23,9 @@ rule explain_part:
         explain=explain_settings(),
         maxp_rule=config["models"]["maxp_rule"],
         device=config["device"],
-    threads: 2
+    threads: config["explain"]["threads"]
     resources:
+        gpu=gpus(),
         mem_mb=8000,
         runtime=120,
     log:

@@ -39,6 +39,7 @@ rule autoencoder:
         device=config["device"],
     threads: 2
     resources:
+        gpu=gpus(),
         mem_mb=4000,
         runtime=60,
     log:

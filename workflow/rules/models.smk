@@ -17,6 +17,7 @@ rule backbone:
         device=config["device"],
     threads: 2
     resources:
+        gpu=gpus(),
         mem_mb=8000,
         runtime=240,
     log:
@@ -36,6 +37,8 @@ rule core_features:
     params:
         last_core_layer=config["models"]["last_core_layer"],
         device=config["device"],
+    resources:
+        gpu=gpus(),
     log:
         f"{R}/logs/core_features.log",
     conda:
@@ -73,6 +76,7 @@ rule train_head:
         device=config["device"],
     threads: 2
     resources:
+        gpu=gpus(),
         mem_mb=4000,
         runtime=60,
     log:

@@ -72,6 +72,17 @@ def cluster_means(store: Path | str, labels: np.ndarray, how: str, batch: int) -
     return (sums / np.maximum(counts, 1)[:, None, None]).astype(np.float32)
 
 
+def embedding_sample(n: int, max_points: int, seed: int) -> np.ndarray:
+    """Sorted trial indices that get 2-D embeddings and HDBSCAN: all, or a seeded sample.
+
+    t-SNE and HDBSCAN grow faster than linearly (hours on CPU for the full study's 185,000 trials);
+    k-means and the cluster means always use every trial.
+    """
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+
+
 def run_embed(pca: Path | str, autoencoder: Path | str, store: Path | str, cfg: dict, how: str,
               table_out: Path | str, clusters_out: Path | str, means_out: Path | str) -> pd.DataFrame:
     """Embed and cluster PCA scores and AE latents; one row per trial × source, trial ids kept."""
@@ -85,16 +96,22 @@ def run_embed(pca: Path | str, autoencoder: Path | str, store: Path | str, cfg: 
         table["odd_face"] = heads[np.arange(len(table)), table["human_odd"].to_numpy().astype(int)]
         table["model_agrees"] = table["pred_pos"] == table["human_odd"]
         table.insert(0, "source", name)
-        for method in ("umap", "tsne"):
-            xy = embed_2d(x, method, cfg)
+        sample = embedding_sample(len(x), cfg.get("max_points", 20000), cfg["seed"])
+        table["embedded"] = np.isin(np.arange(len(x)), sample)
+        for method in cfg.get("methods", ["umap", "tsne"]):
+            xy = np.full((len(x), 2), np.nan)
+            xy[sample] = embed_2d(x[sample], method, cfg)
             table[f"{method}_x"], table[f"{method}_y"] = xy[:, 0], xy[:, 1]
         sil, best, labels = kmeans_scan(x, cfg["k_range"], cfg["seed"], cfg.get("silhouette_sample", 5000))
         table["kmeans"] = labels
-        hd = HDBSCAN(min_cluster_size=min(cfg["hdbscan_min_cluster_size"], len(x)), copy=True).fit(x)
-        table["hdbscan"] = hd.labels_
+        hd = HDBSCAN(min_cluster_size=min(cfg["hdbscan_min_cluster_size"], len(sample)), copy=True).fit(x[sample])
+        hdbscan_labels = np.full(len(x), -2)  # -2: not in the embedding sample; -1: HDBSCAN noise
+        hdbscan_labels[sample] = hd.labels_
+        table["hdbscan"] = hdbscan_labels
         summary[name] = {"silhouette_by_k": sil, "best_k": best, "best_silhouette": sil[best],
                          "hdbscan_clusters": int(hd.labels_.max() + 1),
                          "hdbscan_noise_fraction": float(np.mean(hd.labels_ < 0)), "n_trials": len(x),
+                         "n_embedded": len(sample),
                          "dims": int(x.shape[1])}
         means[name] = cluster_means(store, labels, how, cfg["batch_size"])
         log.info("%s: best k=%d (silhouette %.3f), HDBSCAN %d clusters, %.0f%% noise", name, best, sil[best],

@@ -48,7 +48,7 @@ def plot_embedding(table: Path | str, title: str, out: Path | str) -> None:
     """Rows: source × method; columns: coloured by k-means cluster, odd face, split, model agrees."""
     t = pd.read_parquet(table)
     colourings = [("kmeans", "tab10"), ("odd_face", "tab20"), ("split", None), ("model_agrees", None)]
-    combos = [(s, m) for s in t["source"].unique() for m in ("umap", "tsne")]
+    combos = [(s, m) for s in t["source"].unique() for m in ("umap", "tsne") if f"{m}_x" in t]
     fig, axes = plt.subplots(len(combos), len(colourings), figsize=(3 * len(colourings), 2.8 * len(combos)),
                              squeeze=False)
     for r, (source, method) in enumerate(combos):
