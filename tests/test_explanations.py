@@ -29,6 +29,7 @@ def test_sentence_signs_order_and_agreement():
     assert "no region pushed against it" in s and s.endswith("The human chose face 1 instead.")
     assert "not the one chosen" in sentence(row(target_pos=0))
     assert "No region of face 2 carried relevance." in sentence(row(towards=[], against=[]))
+    assert "the mouth (+0.041%)" in sentence(row(towards=[["mouth", 0.00041]]))  # never '+0.0%'
 
 
 def test_top_regions_split_by_sign_and_rank_by_magnitude():

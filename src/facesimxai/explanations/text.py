@@ -12,8 +12,14 @@ import math
 MODEL_NAMES = {"hum": "VGG-Hum", "maxp": "VGG-MaxP"}
 
 
+def _percent(share: float) -> str:
+    """Signed percent with one decimal; two significant digits below 0.1% so no share reads '+0.0%'."""
+    pct = 100 * share
+    return f"{pct:+.1f}%" if abs(pct) >= 0.1 else f"{pct:+.2g}%"
+
+
 def _regions(pairs: list) -> str:
-    parts = [f"the {region.replace('_', ' ')} ({100 * share:+.1f}%)" for region, share in pairs]
+    parts = [f"the {region.replace('_', ' ')} ({_percent(share)})" for region, share in pairs]
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
