@@ -77,7 +77,7 @@ def test_pipeline_on_slurm_and_partial_rerun(cluster, tmp_path, capsys):
     res = work / "results"
     n_trials = open_zarr(res / "heatmaps" / "hum" / "lrp.zarr").sizes["trial"]
     assert n_trials > 0 and (res / "regions" / "stats_models.parquet").exists()
-    assert (res / "figures" / "latent" / "maxp" / "lrp_plus_embedding.png").exists()
+    assert (res / "figures" / "latent" / "maxp_lrp_plus_embedding.png").exists()
 
     changed = tmp_path / "changed.yaml"
     expected = rerun_after_explainer_change(config, changed)
