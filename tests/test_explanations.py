@@ -57,6 +57,8 @@ def test_explanation_table_uses_the_target_face_only(tmp_path):
     assert json.loads(table.loc[1, "against"]) == [["chin", -0.3]] and json.loads(table.loc[1, "towards"]) == []
     assert "calibrated confidence of 70%" in table.loc[0, "sentence"]
     assert "The human chose face 2 instead." in table.loc[1, "sentence"]
+    with pytest.raises(ValueError, match=r"hum: 1 trials of the region table have no prediction \(first: \[8\]\)"):
+        explanation_table(conf[conf["trial_id"] != 8], {"hum": reg}, "lrp")
 
 
 def test_cli_prints_a_known_trial(tmp_path, capsys):

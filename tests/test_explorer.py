@@ -101,3 +101,10 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
     assert '"regions":[["mouth",-0.3],["eyes",0.1]]' in trial_js  # target face only, by |share|
     assert re.search(r'"prev":10,"next":null', trial_js) is None and '"prev":null,"next":10' in trial_js
     assert (out / "img" / "faces" / "maxp_lrp_3.png").exists() and (out / "img" / "faces" / "2.png").exists()
+    # a store with other trials is refused by name, and no half-written site replaces the good one
+    other = ds[("hum", "lrp")].assign_coords(trial_id=("trial", np.arange(100, 100 + N)))
+    other.to_zarr(tmp_path / "other.zarr", mode="w", consolidated=False)
+    with pytest.raises(ValueError, match="other.zarr lacks 2 trials"):
+        build_explorer({("hum", "lrp"): tmp_path / "hum.zarr", ("hum", "lrp_plus"): tmp_path / "other.zarr"},
+                       {}, {}, tmp_path / "faces" / "manifest.parquet", out, max_trials=2)
+    assert (out / "index.html").exists() and meta["viewer"] == [10, 16]

@@ -11,10 +11,10 @@ import pandas as pd
 
 from facesimxai.confidence.cscore import CalibrationError, crossfit, expected_calibration_error, reliability
 from facesimxai.io import write_json, write_parquet
+from facesimxai.models import MODEL_NAMES
 from facesimxai.plotting import save_figure
 
 log = logging.getLogger(__name__)
-MODEL_NAMES = {"hum": "VGG-Hum", "maxp": "VGG-MaxP"}
 
 
 def calibrate_model(df: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, dict]:

@@ -15,12 +15,21 @@ from facesimxai.io import write_parquet
 log = logging.getLogger(__name__)
 
 
+def target_face(regions: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the explained face (position == target_pos) of a region-relevance table."""
+    return regions[regions["position"] == regions["target_pos"]]
+
+
+def ranked_shares(shares: pd.DataFrame) -> list[list]:
+    """[region, signed share] pairs, largest |share| first (ties keep table order)."""
+    order = shares.reindex(shares["share"].abs().sort_values(ascending=False, kind="stable").index)
+    return [[r, round(float(s), 4)] for r, s in zip(order["region"], order["share"], strict=True)]
+
+
 def top_regions(shares: pd.DataFrame, top_k: int) -> tuple[list, list]:
     """(regions pushing towards the output, regions pushing against it): [region, share] by |share|."""
-    order = shares.reindex(shares["share"].abs().sort_values(ascending=False, kind="stable").index)
-    towards = [[r, round(float(s), 4)] for r, s in zip(order["region"], order["share"], strict=True) if s > 0]
-    against = [[r, round(float(s), 4)] for r, s in zip(order["region"], order["share"], strict=True) if s < 0]
-    return towards[:top_k], against[:top_k]
+    ranked = ranked_shares(shares)
+    return [p for p in ranked if p[1] > 0][:top_k], [p for p in ranked if p[1] < 0][:top_k]
 
 
 def explanation_table(confidence: pd.DataFrame, regions: dict[str, pd.DataFrame], explainer: str,
@@ -29,7 +38,11 @@ def explanation_table(confidence: pd.DataFrame, regions: dict[str, pd.DataFrame]
     rows = []
     for model, reg in regions.items():
         conf = confidence[confidence["model"] == model].set_index("trial_id")
-        reg = reg[reg["position"] == reg["target_pos"]]  # the explained (target) face
+        reg = target_face(reg)
+        missing = sorted(set(reg["trial_id"]) - set(conf.index))
+        if missing:
+            raise ValueError(f"{model}: {len(missing)} trials of the region table have no prediction "
+                             f"(first: {missing[:5]}); re-run the predictions and confidence rules")
         for tid, shares in reg.groupby("trial_id", sort=True):
             c = conf.loc[tid]
             towards, against = top_regions(shares, top_k)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 
-MODEL_NAMES = {"hum": "VGG-Hum", "maxp": "VGG-MaxP"}
+from facesimxai.models import MODEL_NAMES
 
 
 def _percent(share: float) -> str:

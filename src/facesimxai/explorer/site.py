@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from facesimxai.explanations.table import ranked_shares, target_face
 from facesimxai.explorer.overlays import CMAP, write_overlay
 from facesimxai.explorer.table import select_for_viewer, trial_table
 from facesimxai.io import open_zarr
@@ -44,13 +45,9 @@ def _region_shares(path: Path | None, trial_ids: list[int]) -> dict[int, list]:
     """trial → [[region, signed share], ...] of the target face, largest |share| first."""
     if path is None or not Path(path).exists():
         return {}
-    df = pd.read_parquet(path, columns=["trial_id", "position", "target_pos", "region", "share"])
-    df = df[df["trial_id"].isin(trial_ids) & (df["position"] == df["target_pos"])]
-    out = {}
-    for tid, group in df.groupby("trial_id", sort=False):
-        group = group.reindex(group["share"].abs().sort_values(ascending=False).index)
-        out[int(tid)] = [[r, round(float(s), 4)] for r, s in zip(group["region"], group["share"], strict=True)]
-    return out
+    df = target_face(pd.read_parquet(path, columns=["trial_id", "position", "target_pos", "region", "share"]))
+    df = df[df["trial_id"].isin(trial_ids)]
+    return {int(tid): ranked_shares(group) for tid, group in df.groupby("trial_id", sort=False)}
 
 
 def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[tuple[str, str], Path | str],
@@ -92,6 +89,10 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
     maps: dict[int, list] = {t: [] for t in viewer}
     for (model, explainer), ds in tqdm(opened.items(), desc="overlays", unit="store"):
         index = pd.Series(np.arange(ds.sizes["trial"]), index=ds["trial_id"].to_numpy())
+        missing = sorted(set(viewer) - set(index.index))
+        if missing:
+            raise ValueError(f"{stores[(model, explainer)]} lacks {len(missing)} trials the other stores hold "
+                             f"(first: {missing[:5]}); the stores were built from different trial sets")
         rows = np.sort(index.loc[viewer].to_numpy())
         rel = ds["relevance"].isel(trial=rows).to_numpy()
         ids = ds["trial_id"].to_numpy()[rows]
