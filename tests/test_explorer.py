@@ -67,9 +67,11 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
           for i, p in enumerate(pairs)}
     faces = {}
     (tmp_path / "faces" / "images").mkdir(parents=True)
+    face_maps = np.ones((3, SIZE, SIZE), np.float32)
+    face_maps[0] = np.nan  # face 1 was never the explained face: its mean map is undefined
     for p in pairs:
-        xr.Dataset({"relevance": (("face", "y", "x"), np.ones((3, SIZE, SIZE), np.float32)),
-                    "n_trials": ("face", np.array([4, 5, 6]))},
+        xr.Dataset({"relevance": (("face", "y", "x"), face_maps),
+                    "n_trials": ("face", np.array([0, 5, 6]))},
                    coords={"face_id": ("face", [1, 2, 3])}).to_zarr(tmp_path / f"{p[0]}_f.zarr", consolidated=False)
         faces[p] = tmp_path / f"{p[0]}_f.zarr"
     for f in (1, 2, 3):
@@ -101,6 +103,7 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
     assert '"regions":[["mouth",-0.3],["eyes",0.1]]' in trial_js  # target face only, by |share|
     assert re.search(r'"prev":10,"next":null', trial_js) is None and '"prev":null,"next":10' in trial_js
     assert (out / "img" / "faces" / "maxp_lrp_3.png").exists() and (out / "img" / "faces" / "2.png").exists()
+    assert not (out / "img" / "faces" / "maxp_lrp_1.png").exists()  # regression: NaN map crashed the build
     # a store with other trials is refused by name, and no half-written site replaces the good one
     other = ds[("hum", "lrp")].assign_coords(trial_id=("trial", np.arange(100, 100 + N)))
     other.to_zarr(tmp_path / "other.zarr", mode="w", consolidated=False)

@@ -114,6 +114,36 @@ def test_region_stage_scores_every_map_and_tests_recovery(two_runs):
         assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
+def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_runs):
+    a, b = two_runs
+    answers = pd.read_parquet(a / "vlm" / "answers.parquet")
+    trials = pd.read_parquet(a / "judgments" / "trials.parquet").set_index("trial_id")
+    n = 12  # config/test.yaml: 12 trials × 3 orders, plus one heatmap reading per explain model and trial
+    assert len(answers) == n * 3 + n * 2 and answers["request_id"].is_unique
+    assert set(trials.loc[answers["trial_id"].unique(), "split"]) == {"test"}
+    assert (answers["backend"] == "transformers").all() and answers["raw_text"].notna().all()
+    assert answers["valid"].mean() > 0.5, answers["invalid_reason"].value_counts()
+    assert (answers.loc[~answers["valid"], "invalid_reason"] != "").all()
+    same = ["request_id", "prompt_hash", "raw_text", "valid", "odd_pos", "regions"]
+    pd.testing.assert_frame_equal(answers[same], pd.read_parquet(b / "vlm" / "answers.parquet")[same])
+    summary = json.loads((a / "vlm" / "summary.json").read_text())
+    assert summary["trials"] == n and summary["splits"] == ["test"]
+    assert set(summary["accuracy_vs_human"]) == {"vlm", "hum", "maxp"} and summary["chance_accuracy"] == 1 / 3
+    assert {"human|vlm", "vlm|hum", "hum|maxp"} <= set(summary["kappa"])
+    assert summary["regions"]["heatmap|hum"]["n"] > 0 and 0 < summary["regions"]["heatmap|hum"]["uniform_hit"] < 1
+    with Image.open(a / "figures" / "vlm" / "evaluation.png") as im:
+        assert im.size[0] > 600
+    meta = json.loads((a / "explorer" / "data" / "meta.js").read_text().strip()[len("FSX.setMeta("):-2])
+    col = meta["columns"].index("vlm_pred")
+    rows = [r for f in sorted((a / "explorer" / "data").glob("trials_*.js"))
+            for r in json.loads(f.read_text().strip()[len("FSX.addTrials("):-2])]
+    identity_valid = answers[(answers["order"] == "012") & answers["valid"]]
+    assert {r[0]: r[col] for r in rows if r[col] is not None} == dict(
+        zip(identity_valid["trial_id"], identity_valid["odd_pos"].astype(float), strict=True))
+    for rule in ("tiny_vlm", "vlm", "vlm_evaluation", "vlm_figures"):
+        assert (a / "logs" / f"{rule}.log").stat().st_size > 0, rule
+
+
 def test_same_config_gives_identical_results(two_runs):
     a, b = two_runs
     for rel in ["faces/images/face_001.png", "faces/images/face_008.png",

@@ -154,3 +154,37 @@ def latent_targets():
         out += [f"{R}/latent/{m}/{e}/embedding.parquet"]
         out += [f"{R}/figures/latent/{m}_{e}_{kind}.png" for kind in ("pca", "embedding", "clusters")]
     return out
+
+
+def vlm_enabled():
+    return config["vlm"]["backend"] != "none"
+
+
+def vlm_model_path():
+    """Model folder or id for the vlm job; the built tiny model for the builtin name."""
+    return f"{R}/vlm/tiny_model" if config["vlm"]["model"] == "builtin:tiny-random-qwen2-vl" else config["vlm"]["model"]
+
+
+def vlm_settings():
+    """vlm config as the backends read it; a builtin model name becomes its built folder."""
+    cfg = {k: v for k, v in config["vlm"].items() if k not in ("resources", "top_k", "n_permutations")}
+    cfg["model"] = vlm_model_path()
+    return cfg
+
+
+def vlm_inputs(wildcards):
+    """Trials, faces, the explanation explainer's stores (heatmap reading) and the built tiny model."""
+    inputs = {"trials": f"{R}/judgments/trials.parquet", "manifest": f"{R}/faces/manifest.parquet",
+              "images": f"{R}/faces/images"}
+    if config["vlm"]["heatmaps"]:
+        inputs["stores"] = [f"{R}/heatmaps/{m}/{explanation_explainer()}.zarr" for m in config["explain"]["models"]]
+    if config["vlm"]["model"] == "builtin:tiny-random-qwen2-vl":
+        inputs["model"] = f"{R}/vlm/tiny_model"
+    return inputs
+
+
+def vlm_targets():
+    """Outputs of the VLM stage (workflow/rules/vlm.smk); none when vlm.backend is none."""
+    if not vlm_enabled():
+        return []
+    return [f"{R}/vlm/summary.json", f"{R}/figures/vlm/evaluation.png"]

@@ -14,6 +14,7 @@ rule explorer:
         explanations=f"{R}/explanations/trials.parquet",
         manifest=f"{R}/faces/manifest.parquet",
         images=f"{R}/faces/images",
+        **({"vlm": f"{R}/vlm/comparison.parquet"} if vlm_enabled() else {}),
     output:
         # Not in the report: a directory can only go into a zip report, and the explorer opens
         # from disk anyway (workflow/report/workflow.rst points to it).

@@ -150,6 +150,8 @@ def _write_faces(tmp: Path, manifest: pd.DataFrame, faces_dir: Path,
     for (model, explainer), path in face_stores.items():
         ds = open_zarr(path)
         for k, face_id in enumerate(ds["face_id"].to_numpy()):
+            if int(ds["n_trials"][k]) == 0:  # never the explained face: its mean map is undefined (NaN)
+                continue
             name = f"{model}_{explainer}_{int(face_id)}.png"
             limit = write_overlay(ds["relevance"][k].to_numpy(), folder / name)
             faces[int(face_id)]["maps"].append({"model": model, "explainer": explainer, "src": f"img/faces/{name}",
