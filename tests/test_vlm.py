@@ -466,3 +466,41 @@ def test_region_agreement_uses_the_explained_face_and_its_positive_regions():
     assert out["odd_one_out|hum"]["n"] == 3 and out["odd_one_out|hum"]["hit"] == pytest.approx(2 / 3)
     assert out["odd_one_out_same_face|hum"]["n"] == 1  # only trial 0: the VLM picked face 0, the explained one
     assert out["heatmap|hum"]["n"] == 1 and out["heatmap|hum"]["share"] == 1.0
+
+
+# --- free questions about a trial (issue 12) -----------------------------------------------------
+
+def test_free_question_is_answered_from_the_table_and_recorded(tmp_path, tiny_model, capsys):
+    from test_explanations import tables
+
+    from facesimxai.cli import main
+    from facesimxai.explanations.questions import ask_about_trial
+    from facesimxai.explanations.table import explanation_table
+
+    conf, reg = tables()
+    (tmp_path / "explanations").mkdir()
+    table = explanation_table(conf, {"hum": reg}, "lrp")
+    table.to_parquet(tmp_path / "explanations" / "trials.parquet")
+    rows = table[table["trial_id"] == 7]
+    log = tmp_path / "explanations" / "questions.parquet"
+    scripted = ScriptedBackend([Generation('{"answer": "The forehead pushed most towards face 3."}'),
+                                Generation("The forehead.")])
+    first = ask_about_trial(rows, "Which region mattered most?", {}, log, backend=scripted)
+    assert first["valid"] and first["answer"] == "The forehead pushed most towards face 3."
+    assert "Question: Which region mattered most?" in first["prompt"] and "chosen_face" in first["prompt"]
+    assert rows["sentence"].iloc[0] in first["prompt"]  # grounded: the table, sentence included, is in the prompt
+    second = ask_about_trial(rows, "And?", {}, log, backend=scripted)
+    assert not second["valid"] and second["answer"] is None and "not JSON" in second["invalid_reason"]
+    recorded = pd.read_parquet(log)
+    assert list(recorded["question"]) == ["Which region mattered most?", "And?"]
+    assert recorded["prompt_hash"].is_unique and (recorded["task"] == "question").all()
+    # the CLI through the configured transformers backend (text-only prompt on the tiny model)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"vlm: {{backend: transformers, model: {tiny_model}, device: cpu, max_tokens: 24}}\n")
+    main(["explain-trial", "7", "--results", str(tmp_path), "--ask", "Why face 3?", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert "Q: Why face 3?" in out and ("from the table only" in out or "no valid answer (" in out)
+    assert len(pd.read_parquet(log)) == 3
+    cfg.write_text("vlm: {backend: none}\n")
+    with pytest.raises(SystemExit, match="vlm.backend is none"):
+        main(["explain-trial", "7", "--results", str(tmp_path), "--ask", "Why?", "--config", str(cfg)])

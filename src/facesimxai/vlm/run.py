@@ -98,7 +98,7 @@ def answer_rows(requests: list[VLMRequest], generations: list[Generation], backe
         slot = odd_pos = odd_face = None
         regions: list[str] = []
         if parsed.valid:
-            regions = region_names(parsed.fields["regions"], list(REGIONS))
+            regions = region_names(parsed.fields.get("regions", []), list(REGIONS))
             if req.task == "odd_one_out":
                 slot = int(parsed.fields["odd_one_out"])
                 odd_pos = req.order[slot - 1]

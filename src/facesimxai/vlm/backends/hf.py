@@ -64,7 +64,8 @@ class TransformersBackend(Backend):
             texts.append(self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
             images += imgs
         start = time.perf_counter()
-        inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True).to(self.device)
+        inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
+        inputs = inputs.to(self.device)
         temperature = float(self.cfg["temperature"])
         kwargs = {"max_new_tokens": int(self.cfg["max_tokens"]), "do_sample": temperature > 0}
         if temperature > 0:

@@ -44,7 +44,7 @@ def vllm_prompt(tokenizer, request: VLMRequest) -> dict:
     and the images themselves."""
     messages, images = hf_messages(request)
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return {"prompt": prompt, "multi_modal_data": {"image": images}}
+    return {"prompt": prompt, "multi_modal_data": {"image": images}} if images else {"prompt": prompt}
 
 
 class VLLMBackend(Backend):
