@@ -1,19 +1,14 @@
 """Rule explorer → facesimxai.explorer.site.build_explorer."""
 
-import pandas as pd
-
 from facesimxai.explorer.site import build_explorer
 from facesimxai.logs import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    vlm = None
-    if "vlm" in snakemake.input.keys():  # the VLM's identity-order answer (NA when invalid)
-        vlm = pd.read_parquet(snakemake.input.vlm)[["trial_id", "vlm"]]
-        vlm = vlm.rename(columns={"vlm": "vlm_pred"}).astype({"vlm_pred": float})
     pairs = [tuple(p) for p in snakemake.params.pairs]
     build_explorer(dict(zip(pairs, snakemake.input.stores, strict=True)),
                    dict(zip(pairs, snakemake.input.face_stores, strict=True)),
                    dict(zip(pairs, snakemake.input.regions, strict=True)),
                    snakemake.input.manifest, snakemake.output[0],
                    max_trials=snakemake.params.max_trials, chunk_rows=snakemake.params.chunk_rows,
-                   confidence=snakemake.input.confidence, explanations=snakemake.input.explanations, vlm=vlm)
+                   confidence=snakemake.input.confidence, explanations=snakemake.input.explanations,
+                   vlm=snakemake.input.get("vlm"))

@@ -82,9 +82,10 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
                             "region": ["eyes", "mouth", "eyes"], "share": [0.1, -0.3, 0.9]})
     regions.to_parquet(tmp_path / "r.parquet")
     out = tmp_path / "explorer"
+    pd.DataFrame({"trial_id": [10, 16], "vlm": pd.array([pd.NA, 2], dtype="Int64")}).to_parquet(tmp_path / "c.parquet")
     meta = build_explorer({p: tmp_path / f"{p[0]}.zarr" for p in pairs}, faces,
                           {("hum", "lrp"): tmp_path / "r.parquet"}, tmp_path / "faces" / "manifest.parquet", out,
-                          max_trials=2, chunk_rows=100)
+                          max_trials=2, chunk_rows=100, vlm=tmp_path / "c.parquet")
     assert meta["viewer"] == [10, 16] and meta["n_trials"] == N and meta["map_size"] == [SIZE, SIZE]
     assert not (tmp_path / "explorer.partial").exists()
     assert {"index.html", "trial.html", "face.html", "explorer.js", "style.css"} <= {p.name for p in out.iterdir()}
@@ -100,6 +101,7 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
     hi, lo = np.unravel_index(want.argmax(), want.shape), np.unravel_index(want.argmin(), want.shape)
     assert got[hi][0] > got[hi][2] and got[lo][2] > got[lo][0]
     trial_js = (out / "data" / "trial" / "16.js").read_text()
+    assert '"vlm_pred":2.0' in trial_js and '"vlm_pred":null' in (out / "data" / "trial" / "10.js").read_text()
     assert '"regions":[["mouth",-0.3],["eyes",0.1]]' in trial_js  # target face only, by |share|
     assert re.search(r'"prev":10,"next":null', trial_js) is None and '"prev":null,"next":10' in trial_js
     assert (out / "img" / "faces" / "maxp_lrp_3.png").exists() and (out / "img" / "faces" / "2.png").exists()

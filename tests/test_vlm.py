@@ -345,6 +345,38 @@ def test_openai_backend_gives_up_after_bounded_retries_and_records_it(tmp_path, 
     assert len(server.bodies) == 6
 
 
+def test_a_run_where_every_request_failed_writes_nothing(tmp_path, hf_backend):
+    trials, manifest = make_study(tmp_path)
+    server = FakeOpenAIServer(hf_backend, fail_first=1000)
+    cfg = base_cfg("m", backend="openai")
+    cfg["openai"]["base_url"] = server.url
+    try:
+        with pytest.raises(RuntimeError, match="every one of 12 requests to the openai backend failed .*503"):
+            run_vlm(trials, manifest, cfg, tmp_path / "answers.parquet", parts_dir=tmp_path / "parts")
+    finally:
+        server.httpd.shutdown()
+    assert not (tmp_path / "answers.parquet").exists() and not (tmp_path / "answers.csv").exists()
+    assert not list((tmp_path / "parts").glob("*.parquet"))  # failed batches are not kept for resuming
+
+
+def test_batches_with_failed_requests_are_not_kept_for_resuming(tmp_path):
+    reqs = requests_for(2)  # 6 requests, batches of 3: the first batch has a failure
+    answers = [Generation('{"odd_one_out": 1, "regions": []}')] * 6
+    answers[1] = Generation(None, attempts=3, error="APIConnectionError")
+    answer_all(reqs, ScriptedBackend(answers), 3, tmp_path, progress=lambda x, **_: x)
+    assert len(list(tmp_path.glob("*.parquet"))) == 1
+    again = ScriptedBackend([Generation('{"odd_one_out": 2, "regions": []}')] * 3)
+    table = answer_all(reqs, again, 3, tmp_path, progress=lambda x, **_: x)
+    assert again.calls == 1 and table["valid"].all() and table.loc[1, "attempts"] == 1
+
+
+def test_an_unloadable_model_names_the_config_key(tmp_path):
+    from facesimxai.vlm.backends.hf import TransformersBackend
+
+    with pytest.raises(ValueError, match="config key vlm.model: cannot load .*nowhere"):
+        TransformersBackend(base_cfg(str(tmp_path / "nowhere")))
+
+
 def test_vllm_request_building(tiny_model, monkeypatch):
     """vLLM is CUDA-only: a stand-in module records what the backend hands the engine."""
     from transformers import AutoTokenizer

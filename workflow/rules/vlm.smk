@@ -28,6 +28,8 @@ rule vlm:
         csv=f"{R}/vlm/answers.csv",
     params:
         cfg=vlm_settings(),
+        store_models=config["explain"]["models"] if config["vlm"]["heatmaps"] else [],
+        parts=f"{R}/vlm/parts",
     resources:
         gpu=config["vlm"]["resources"]["gpus"],
         mem_mb=config["vlm"]["resources"]["mem_mb"],

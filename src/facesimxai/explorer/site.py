@@ -52,7 +52,7 @@ def _region_shares(path: Path | None, trial_ids: list[int]) -> dict[int, list]:
 
 def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[tuple[str, str], Path | str],
                    region_tables: dict[tuple[str, str], Path | str], manifest: Path | str, out: Path | str,
-                   max_trials: int = 300, chunk_rows: int = 5000, vlm: pd.DataFrame | None = None,
+                   max_trials: int = 300, chunk_rows: int = 5000, vlm: Path | str | None = None,
                    confidence: Path | str | None = None, explanations: Path | str | None = None) -> dict:
     """Build the explorer into `out` (written beside it first, then renamed: never half a site)."""
     out = Path(out)
@@ -62,7 +62,11 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
     opened = {key: open_zarr(path) for key, path in stores.items()}
     models = list(dict.fromkeys(m for m, _ in opened))
     explainers = list(dict.fromkeys(e for _, e in opened))
-    table = trial_table({m: next(ds for (mm, _), ds in opened.items() if mm == m) for m in models}, vlm)
+    vlm_pred = None
+    if vlm is not None:  # vlm/comparison.parquet: the VLM's identity-order answer, NA when invalid
+        vlm_pred = pd.read_parquet(vlm, columns=["trial_id", "vlm"]).rename(columns={"vlm": "vlm_pred"})
+        vlm_pred = vlm_pred.astype({"vlm_pred": float})
+    table = trial_table({m: next(ds for (mm, _), ds in opened.items() if mm == m) for m in models}, vlm_pred)
     calibrated = []
     if confidence is not None:
         conf = pd.read_parquet(confidence, columns=["trial_id", "model", "confidence"])

@@ -130,8 +130,8 @@ def batches(requests: list[VLMRequest], size: int) -> Iterator[list[VLMRequest]]
 
 def _batch_key(batch: list[VLMRequest], backend: Backend) -> str:
     h = hashlib.sha256(json.dumps([backend.name, backend.model_id, backend.revision, backend.sampling()]).encode())
-    for req in batch:
-        h.update(req.prompt_hash.encode())
+    for req in batch:  # the id too: equal prompts of two trials must not share rows
+        h.update(req.request_id.encode() + req.prompt_hash.encode())
     return h.hexdigest()[:20]
 
 
@@ -146,9 +146,10 @@ def answer_all(requests: list[VLMRequest], backend: Backend, batch_size: int,
             tables.append(pd.read_parquet(part))
             reused += 1
             continue
-        table = answer_rows(batch, backend.generate(batch), backend)
-        if part is not None:
-            write_parquet(table, part)
+        generations = backend.generate(batch)
+        table = answer_rows(batch, generations, backend)
+        if part is not None and all(g.text is not None for g in generations):
+            write_parquet(table, part)  # a batch with failed requests is asked again next time
         tables.append(table)
     if reused:
         log.info("reused %d finished batches from %s", reused, parts)
@@ -169,6 +170,10 @@ def run_vlm(trials: Path | str, manifest: Path | str, cfg: dict, out: Path | str
     table = answer_all(requests, backend, int(cfg["batch_size"]), parts_dir)
     if not table["request_id"].equals(pd.Series([r.request_id for r in requests], name="request_id")):
         raise RuntimeError("recorded answers are out of request order")
+    if len(table) and table["raw_text"].isna().all():
+        raise RuntimeError(f"vlm: every one of {len(table)} requests to the {backend.name} backend failed "
+                           f"(first error: {table['error'].iloc[0]}); nothing written. Check config keys "
+                           "vlm.model and vlm.openai.base_url")
     write_parquet(table, out, csv=True)
     log.info("%d answers, %d valid; invalid reasons: %s", len(table), int(table["valid"].sum()),
              table.loc[~table["valid"], "invalid_reason"].value_counts().head(5).to_dict())

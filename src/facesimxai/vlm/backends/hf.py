@@ -29,9 +29,13 @@ class TransformersBackend(Backend):
 
         revision = cfg.get("revision") or None
         self.device = resolve_device(cfg["device"])
-        self.processor = AutoProcessor.from_pretrained(cfg["model"], revision=revision)
+        try:
+            self.processor = AutoProcessor.from_pretrained(cfg["model"], revision=revision)
+            self.model = AutoModelForImageTextToText.from_pretrained(cfg["model"], revision=revision, dtype="auto")
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"config key vlm.model: cannot load {cfg['model']!r} (revision {revision or 'default'}) "
+                             f"with transformers: {str(exc).splitlines()[0]}") from exc
         self.processor.tokenizer.padding_side = "left"  # decoder-only batching pads on the left
-        self.model = AutoModelForImageTextToText.from_pretrained(cfg["model"], revision=revision, dtype="auto")
         self.model.to(self.device).eval()
         self._revision = revision or getattr(self.model.config, "_commit_hash", None) or "local"
         self._grammars: dict[str, object] = {}
