@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import xarray as xr
 import yaml
 
 from facesimxai.data.judgments import FACESIM3D_COLUMNS
+from facesimxai.explain.integrity import chunk_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
@@ -27,6 +31,16 @@ def trial_row(**overrides) -> dict:
     }
     row.update(overrides)
     return row
+
+
+def write_heatmap_store(ds: xr.Dataset, path: Path, chunk: int | None = None) -> xr.Dataset:
+    """Write a hand-made heatmap store as the gather rule does: chunked along trial, with the
+    per-chunk checksums every reading stage verifies."""
+    chunk = chunk or max(1, ds.sizes["trial"])
+    ds.attrs.update(chunk_checksums(ds["relevance"].to_numpy(), chunk))
+    ds.to_zarr(path, mode="w", consolidated=False,
+               encoding={"relevance": {"chunks": (chunk, *ds["relevance"].shape[1:])}})
+    return ds
 
 
 def write_trials(path: Path, rows: list[dict], columns=FACESIM3D_COLUMNS) -> Path:
@@ -68,3 +82,24 @@ def rerun_after_explainer_change(config: Path, out: Path, explainer: str = "lrp_
     expected["explain_part"] = n_models * cfg["explain"]["scatter"]
     expected.update(region_stats=1, region_stats_figures=1, ground_truth=1, explorer=1, all=1)
     return expected
+
+
+def snakemake(workdir: Path, config: Path, *args: str, cores: int = 2) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(config), "--cores", str(cores), *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+def run_ok(workdir: Path, config: Path = ROOT / "config" / "test.yaml") -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = snakemake(workdir, config)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return workdir / "results"
+
+
+@pytest.fixture(scope="session")
+def two_runs(tmp_path_factory):
+    """The whole DAG on config/test.yaml, twice from scratch (determinism); shared by the
+    workflow tests and the fault suite, which compares interrupted runs with these."""
+    base = tmp_path_factory.mktemp("dag")
+    return run_ok(base / "a"), run_ok(base / "b")

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import write_heatmap_store
 from PIL import Image
 
 from facesimxai.explorer.overlays import overlay_rgba
@@ -31,8 +32,7 @@ def store(path, seed: int, pred: list[int], all_positions: bool = False) -> xr.D
                             "pred_pos": ("trial", np.array(pred, np.int8)),
                             "human_odd": ("trial", np.array([0, 1, 2, 0, 1, 2, 0], np.int8)),
                             "split": ("trial", np.array(["test"] * N, object))})
-    ds.to_zarr(path, mode="w", consolidated=False)
-    return ds
+    return write_heatmap_store(ds, path)
 
 
 def test_overlay_is_centred_at_zero_and_transparent_where_relevance_vanishes():
@@ -108,7 +108,7 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
     assert not (out / "img" / "faces" / "maxp_lrp_1.png").exists()  # regression: NaN map crashed the build
     # a store with other trials is refused by name, and no half-written site replaces the good one
     other = ds[("hum", "lrp")].assign_coords(trial_id=("trial", np.arange(100, 100 + N)))
-    other.to_zarr(tmp_path / "other.zarr", mode="w", consolidated=False)
+    write_heatmap_store(other, tmp_path / "other.zarr")
     with pytest.raises(ValueError, match="other.zarr lacks 2 trials"):
         build_explorer({("hum", "lrp"): tmp_path / "hum.zarr", ("hum", "lrp_plus"): tmp_path / "other.zarr"},
                        {}, {}, tmp_path / "faces" / "manifest.parquet", out, max_trials=2)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import write_heatmap_store
 from sklearn.decomposition import PCA
 
 from facesimxai.io import open_zarr
@@ -40,8 +41,7 @@ def write_store(path, maps, trial_ids=None, chunk=16):
                 "pred_pos": ("trial", (ids % 3).astype(np.int8)), "human_odd": ("trial", (ids % 2).astype(np.int8)),
                 "split": ("trial", np.array(["test"] * n, object))},
     )
-    ds.to_zarr(path, mode="w", consolidated=False, encoding={"relevance": {"chunks": (chunk, SIZE, SIZE)}})
-    return ds
+    return write_heatmap_store(ds, path, chunk)
 
 
 @pytest.mark.parametrize("batch", [10, 37])

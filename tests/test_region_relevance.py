@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import write_heatmap_store
 
 from facesimxai.regions.relevance import compute_region_relevance, region_metrics
 
@@ -54,7 +55,7 @@ def write_store(path, maps, heads, target_pos, chunk=2):
                 "target_pos": ("trial", target_pos.astype(np.int8)), "pred_pos": ("trial", target_pos.astype(np.int8)),
                 "human_odd": ("trial", np.zeros(n, np.int8)), "split": ("trial", np.array(["test"] * n, object))},
     )
-    ds.to_zarr(path, mode="w", consolidated=False, encoding={"relevance": {"chunks": (chunk, *maps.shape[1:])}})
+    write_heatmap_store(ds, path, chunk)
 
 
 def write_masks(path, masks_by_face: dict[int, np.ndarray]):

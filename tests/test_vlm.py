@@ -20,13 +20,14 @@ import pytest
 from PIL import Image
 
 from facesimxai.data.face_params import REGIONS
+from facesimxai.data.sampling import sample_held_out
 from facesimxai.vlm import evaluate
 from facesimxai.vlm.answers import heatmap_schema, odd_one_out_schema, parse_answer
 from facesimxai.vlm.backends import Generation
 from facesimxai.vlm.backends.base import Backend
 from facesimxai.vlm.images import face_image, heatmap_overlay
 from facesimxai.vlm.prompts import ORDERS, heatmap_request, odd_one_out_request
-from facesimxai.vlm.run import answer_all, answer_rows, run_vlm, sample_trials
+from facesimxai.vlm.run import answer_all, answer_rows, run_vlm
 
 SCHEMA = odd_one_out_schema(list(REGIONS))
 VISION = "<|vision_start|><|image_pad|><|vision_end|>"
@@ -125,11 +126,12 @@ def test_images_stay_rgb_and_at_least_56_px():
 
 def test_trials_are_sampled_from_held_out_splits_only():
     trials = pd.DataFrame({"trial_id": range(30), "split": ["train", "val", "test"] * 10})
-    a = sample_trials(trials, ["test"], 5, seed=1)
-    assert len(a) == 5 and set(a["split"]) == {"test"} and a.equals(sample_trials(trials, ["test"], 5, seed=1))
-    assert len(sample_trials(trials, ["val", "test"], 100, seed=1)) == 20
+    a = sample_held_out(trials, ["test"], 5, 1, "vlm.splits")
+    assert len(a) == 5 and set(a["split"]) == {"test"}
+    assert a.equals(sample_held_out(trials, ["test"], 5, 1, "vlm.splits"))
+    assert len(sample_held_out(trials, ["val", "test"], 100, 1, "vlm.splits")) == 20
     with pytest.raises(ValueError, match="vlm.splits: \\['train'\\] are not held-out"):
-        sample_trials(trials, ["train", "test"], 5, seed=1)
+        sample_held_out(trials, ["train", "test"], 5, 1, "vlm.splits")
 
 
 # --- recorder -----------------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from typing import Any
 import jsonschema
 import yaml
 
+from facesimxai.errors import InputError
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config value that the schema rejects; the message names the key."""
 
 

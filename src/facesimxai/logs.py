@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from facesimxai.errors import InputError
+
 
 @contextmanager
 def rule_logging(log_file: str | Path | None, name: str = "facesimxai") -> Iterator[logging.Logger]:
-    """Route library logging to ``log_file``; log a failure with its traceback before re-raising."""
+    """Route library logging to ``log_file``; log a failure before re-raising: bad input
+    (``InputError``) as its one-line message, anything else with its traceback."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         Path(log_file).parent.mkdir(parents=True, exist_ok=True)
@@ -25,6 +28,9 @@ def rule_logging(log_file: str | Path | None, name: str = "facesimxai") -> Itera
     log = logging.getLogger(name)
     try:
         yield log
+    except InputError as exc:  # the user's input: one line that names it, no traceback
+        log.error("%s", exc)
+        raise SystemExit(1) from None
     except Exception:
         log.exception("rule failed")
         raise

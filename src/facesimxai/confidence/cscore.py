@@ -13,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import curve_fit
 
+from facesimxai.errors import InputError
 
-class CalibrationError(ValueError):
+
+class CalibrationError(InputError):
     """The confidence curve cannot be fitted from these trials; the message says why."""
 
 

@@ -27,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 
 from facesimxai.data.face_params import PARAMETER_NAMES, parameter_table
 from facesimxai.data.synthetic import Augmentation, analysis_faces, pretrain_renders
+from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, write_csv, write_parquet
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm"}
 
 
-class FaceInputError(ValueError):
+class FaceInputError(InputError):
     """A face folder or image that cannot be used; the message names the file."""
 
 
@@ -136,6 +137,9 @@ def load_faces(manifest: Path | str) -> tuple[pd.DataFrame, np.ndarray]:
     images = []
     for row in table.itertuples():
         path = manifest.parent / row.file
+        if not path.is_file():
+            raise FaceInputError(f"{path}: face image listed in {manifest} (face_id {row.face_id}) is missing; "
+                                 "restore it or rebuild the faces (snakemake --forcerun render_faces or import_faces)")
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != row.sha256:
             raise FaceInputError(f"{path}: checksum differs from {manifest}; re-run the faces rule")

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from facesimxai.errors import InputError
 from facesimxai.io import write_csv, write_parquet
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
 
-class TrialFileError(ValueError):
+class TrialFileError(InputError):
     """A trial file that cannot be imported; the message names the file, row and column."""
 
 

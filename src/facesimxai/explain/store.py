@@ -17,7 +17,6 @@ corrupted part is named at gather time instead of being read silently.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -33,6 +32,7 @@ from tqdm import tqdm
 
 from facesimxai.data.faces import load_faces
 from facesimxai.explain.engines import ExplainSettings, TripletExplainer, choose_engine, select_positions
+from facesimxai.explain.integrity import StoreError, array_sha256, chunk_checksums
 from facesimxai.io import atomic_path, open_zarr, write_json
 from facesimxai.models.backbone import file_sha256
 from facesimxai.models.train import load_triplet_model
@@ -40,10 +40,6 @@ from facesimxai.models.vgg import preprocess
 from facesimxai.torch_utils import resolve_device, seed_everything
 
 log = logging.getLogger(__name__)
-
-
-class StoreError(ValueError):
-    """A heatmap part or store that fails validation; the message names it."""
 
 
 def parse_scatteritem(item: str) -> tuple[int, int]:
@@ -73,10 +69,6 @@ def target_positions(trials: pd.DataFrame, target: str, maxp_targets: Path | str
     mt = pd.read_parquet(maxp_targets)
     merged = trials[["trial_id"]].merge(mt, on="trial_id", how="left", validate="1:1")
     return merged[f"maxp_{maxp_rule}_pos"].to_numpy(np.int64)
-
-
-def _array_sha256(a: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
 
 
 def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, trials: Path | str,
@@ -124,7 +116,7 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
     with atomic_path(out) as tmp:
         ds.to_zarr(tmp, mode="w", consolidated=False)
     info = {"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "n_trials": hi - lo,
-            "engine": engine, "seconds": seconds, "relevance_sha256": _array_sha256(rel),
+            "engine": engine, "seconds": seconds, "relevance_sha256": array_sha256(rel),
             "shape": list(rel.shape), "dtype": str(dtype)}
     write_json(info, marker)
     log.info("part %d/%d: %d trials with the %s engine in %.1f s", part, n_parts, hi - lo, engine, seconds)
@@ -163,7 +155,7 @@ def _validate_part(path: Path, marker: Path) -> xr.Dataset:
     except Exception as exc:
         raise StoreError(f"heatmap part {path} cannot be read ({type(exc).__name__}: {exc}); "
                          "delete it and its marker and re-run") from exc
-    if list(rel.shape) != info["shape"] or _array_sha256(rel) != info["relevance_sha256"]:
+    if list(rel.shape) != info["shape"] or array_sha256(rel) != info["relevance_sha256"]:
         raise StoreError(f"heatmap part {path} does not match its marker {marker} (shape or checksum); "
                          "it is truncated or corrupted: delete it and its marker and re-run")
     if not np.isfinite(rel.astype(np.float32)).all():
@@ -198,12 +190,13 @@ def gather_heatmaps(parts: list[str], markers: list[str], backbone: Path | str, 
         "versions": json.dumps({p: version(p) for p in ("facesimxai", "torch", "zennit", "zarr", "xarray")}),
         "convention": "relevance summed over colour channels; positive = evidence for the target",
     }
-    chunk = explain_cfg["chunk_trials"]
-    ds["relevance"].encoding["chunks"] = (min(chunk, max(1, ds.sizes["trial"])), *ds["relevance"].shape[1:])
+    chunk = min(explain_cfg["chunk_trials"], max(1, ds.sizes["trial"]))
+    ds["relevance"].encoding["chunks"] = (chunk, *ds["relevance"].shape[1:])
+    ds.attrs.update(chunk_checksums(ds["relevance"].to_numpy(), chunk))
     with atomic_path(out) as tmp:
         ds.to_zarr(tmp, mode="w", consolidated=True)
     face_maps = per_face_maps(ds, pd.read_parquet(manifest)["face_id"].to_numpy())
-    face_maps.attrs = dict(ds.attrs)
+    face_maps.attrs = {k: v for k, v in ds.attrs.items() if not k.startswith("relevance_chunk")}
     with atomic_path(faces_out) as tmp:
         face_maps.to_zarr(tmp, mode="w", consolidated=True)
     log.info("heatmap store: %d trials, relevance %s %s, engines %s", ds.sizes["trial"],

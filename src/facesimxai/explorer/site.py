@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from facesimxai.explain.integrity import open_heatmaps
 from facesimxai.explanations.table import ranked_shares, target_face
 from facesimxai.explorer.overlays import CMAP, write_overlay
 from facesimxai.explorer.table import select_for_viewer, trial_table
@@ -59,7 +60,7 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "data" / "trial").mkdir(parents=True)
-    opened = {key: open_zarr(path) for key, path in stores.items()}
+    opened = {key: open_heatmaps(path) for key, path in stores.items()}
     models = list(dict.fromkeys(m for m, _ in opened))
     explainers = list(dict.fromkeys(e for _, e in opened))
     vlm_pred = None

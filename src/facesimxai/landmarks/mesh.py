@@ -34,6 +34,7 @@ import pandas as pd
 import xarray as xr
 from PIL import Image
 
+from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, write_json
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 N_POINTS = 478
 
 
-class NoFaceMeshError(ValueError):
+class NoFaceMeshError(InputError):
     """MediaPipe found no face mesh on some faces; the message lists them."""
 
 

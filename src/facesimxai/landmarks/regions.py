@@ -17,6 +17,7 @@ import jsonschema
 import yaml
 
 from facesimxai.data.face_params import REGIONS
+from facesimxai.errors import InputError
 from facesimxai.landmarks.mesh import N_POINTS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,7 +33,7 @@ DEFAULT_PRIORITY: tuple[str, ...] = (
 )
 
 
-class RegionFileError(ValueError):
+class RegionFileError(InputError):
     """A region definition file that cannot be used; the message names file, region and index."""
 
 

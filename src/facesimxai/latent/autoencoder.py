@@ -18,8 +18,10 @@ import xarray as xr
 from torch import nn
 from tqdm import tqdm
 
+from facesimxai.explain.integrity import open_heatmaps
 from facesimxai.io import atomic_path, open_zarr, write_json
 from facesimxai.latent.maps import normalise, target_maps, trial_coords
+from facesimxai.resume import EpochState, fingerprint, numpy_rng_state, set_numpy_rng_state
 from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
@@ -82,18 +84,33 @@ def _blocks(ds: xr.Dataset, block: int, rng: np.random.Generator | None):
         yield np.arange(s, stop), target_maps(ds["relevance"][s:stop].to_numpy(), tp[s:stop])
 
 
-def train_autoencoder(store: Path | str, cfg: dict, how: str, device: str, threads: int = 1):
-    """Train on the non-holdout maps; return the model, the holdout mask and per-epoch losses."""
+def train_autoencoder(store: Path | str, cfg: dict, how: str, device: str, threads: int = 1,
+                      resume_at: Path | str | None = None):
+    """Train on the non-holdout maps; return the model, the holdout mask and per-epoch losses.
+
+    With ``resume_at`` (the weights output), the state after each epoch is kept beside it and a
+    killed run continues from its last finished epoch.
+    """
     seed_everything(cfg["seed"], threads)
     dev = resolve_device(device)
-    ds = open_zarr(store)
+    ds = open_heatmaps(store)
     n = ds.sizes["trial"]
     hold = holdout_mask(n, cfg["holdout"], cfg["seed"])
     model = ConvAutoencoder(cfg["input_size"], cfg["latent_dim"]).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     rng = np.random.default_rng(cfg["seed"])
-    history = []
-    for epoch in tqdm(range(cfg["epochs"]), desc="autoencoder", unit="epoch"):
+    history, first = [], 0
+    # The store is fingerprinted by its identity attributes, not its bytes: it can be far larger
+    # than memory, and every heatmap store carries the checksum written at gather time.
+    resume = EpochState(resume_at, fingerprint({**cfg, "how": how, "device": str(dev), "n": n,
+                                                "store": dict(ds.attrs)})) if resume_at else None
+    if resume and (state := resume.load()) is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        set_numpy_rng_state(rng, state["numpy_rng"])
+        history, first = state["history"], state["epoch"]
+    for epoch in tqdm(range(first, cfg["epochs"]), desc="autoencoder", unit="epoch", initial=first,
+                      total=cfg["epochs"]):
         model.train()
         total, count = 0.0, 0
         for idx, maps in _blocks(ds, cfg["block_size"], rng):
@@ -106,10 +123,13 @@ def train_autoencoder(store: Path | str, cfg: dict, how: str, device: str, threa
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total += float(loss) * len(xb)
+                total += loss.item() * len(xb)
                 count += len(xb)
         history.append(total / max(count, 1))
         log.info("epoch %d: train MSE %.4f", epoch + 1, history[-1])
+        if resume:
+            resume.save(epoch + 1, model=model.state_dict(), optimizer=opt.state_dict(),
+                        numpy_rng=numpy_rng_state(rng), history=history)
     return model.eval(), hold, history
 
 
@@ -144,7 +164,7 @@ def evaluate(model: ConvAutoencoder, store: Path | str, hold: np.ndarray, cfg: d
 def run_autoencoder(store: Path | str, cfg: dict, how: str, device: str, out: Path | str, weights_out: Path | str,
                     metrics_out: Path | str, threads: int = 1) -> dict:
     """Train, evaluate and write latent codes (``autoencoder.zarr``), weights and holdout metrics."""
-    model, hold, history = train_autoencoder(store, cfg, how, device, threads)
+    model, hold, history = train_autoencoder(store, cfg, how, device, threads, resume_at=weights_out)
     latent, metrics = evaluate(model, store, hold, cfg, how, device)
     metrics.update(history=history, ratio_to_baseline=metrics["holdout_mse"] / max(metrics["baseline_mse"], 1e-12))
     src = open_zarr(store)
@@ -155,6 +175,7 @@ def run_autoencoder(store: Path | str, cfg: dict, how: str, device: str, out: Pa
         ds.to_zarr(tmp, mode="w", consolidated=False)
     save_checkpoint({"state_dict": model.cpu().state_dict(), "config": dict(cfg)}, weights_out)
     write_json(metrics, metrics_out)
+    EpochState(weights_out, "").clear()
     log.info("autoencoder holdout MSE %.4f vs mean-map baseline %.4f (ratio %.3f)", metrics["holdout_mse"],
              metrics["baseline_mse"], metrics["ratio_to_baseline"])
     return metrics

@@ -14,6 +14,7 @@ import xarray as xr
 from sklearn.decomposition import IncrementalPCA
 from tqdm import tqdm
 
+from facesimxai.explain.integrity import open_heatmaps
 from facesimxai.io import atomic_path, open_zarr
 from facesimxai.latent.maps import batch_bounds, read_maps, trial_coords
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 def streaming_pca(store: Path | str, n_components: int, batch: int,
                   normalise: str) -> tuple[IncrementalPCA, np.ndarray]:
     """Fit IncrementalPCA over the store in batches, then project every map; returns (pca, scores)."""
-    ds = open_zarr(store)
+    ds = open_heatmaps(store)
     n = ds.sizes["trial"]
     k = min(n_components, n, int(np.prod(ds["relevance"].shape[-2:])))
     if k < n_components:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from facesimxai.io import open_zarr, write_json
 from facesimxai.models.vgg import VGGFACE_CLASSES, VGGFace, preprocess
 from facesimxai.models.weights import load_backbone_weights
+from facesimxai.resume import EpochState, fingerprint
 from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
@@ -124,9 +125,15 @@ def pretrain_backbone(renders: Path | str, backbone_cfg: dict, device: str, thre
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(cfg["seed"])
-    history, best, best_state = [], -1.0, None
+    history, best, best_state, first = [], -1.0, None, 1
+    resume = EpochState(out, fingerprint({**backbone_cfg, "device": str(dev)}, x, y))
+    if (state := resume.load()) is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        history, best, best_state, first = state["history"], state["best"], state["best_state"], state["epoch"] + 1
     t0 = time.perf_counter()
-    for epoch in range(1, cfg["epochs"] + 1):
+    for epoch in range(first, cfg["epochs"] + 1):
         model.train()
         order = torch.from_numpy(train_idx)[torch.randperm(len(train_idx), generator=gen)]
         total = 0.0
@@ -147,12 +154,15 @@ def pretrain_backbone(renders: Path | str, backbone_cfg: dict, device: str, thre
         if va_acc > best:
             best = va_acc
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        resume.save(epoch, model=model.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
+                    history=history, best=best, best_state=best_state)
     model.load_state_dict(best_state)
     model = model.cpu().eval().fold()
     save_backbone(model, out, backbone_cfg["preprocessing"], "pretrain")
+    resume.clear()
     metrics = {"source": "pretrain", "n_identities": n_classes, "n_train_renders": len(train_idx),
                "n_val_renders": len(val_idx), "chance": 1 / n_classes, "best_val_accuracy": best,
-               "epochs": cfg["epochs"], "seed": cfg["seed"], "device": str(dev),
+               "epochs": cfg["epochs"], "resumed_after_epoch": first - 1, "seed": cfg["seed"], "device": str(dev),
                "seconds": time.perf_counter() - t0, "history": history}
     write_json(metrics, metrics_out)
     log.info("pretrained backbone: best val accuracy %.3f over %d identities (chance %.4f)",

@@ -20,6 +20,7 @@ from torch import nn
 from facesimxai.io import open_zarr, write_json
 from facesimxai.models.backbone import load_backbone
 from facesimxai.models.triplet import TripletHead, TripletModel
+from facesimxai.resume import EpochState, fingerprint
 from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,15 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(cfg["seed"])
     perms = torch.tensor([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
-    history, best, best_epoch, best_state = [], -1.0, 0, None
+    history, best, best_epoch, best_state, first = [], -1.0, 0, None, 1
+    resume = EpochState(out, fingerprint({**models_cfg, "model": model_name, "device": str(dev)}, x_all, y_all,
+                                         tr["split"].to_numpy().astype(str)))
+    if (state := resume.load()) is not None:
+        head.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["generator"])
+        history, best, best_epoch = state["history"], state["best"], state["best_epoch"]
+        best_state, first = state["best_state"], state["epoch"] + 1
     t0 = time.perf_counter()
 
     def acc(s: str) -> float:
@@ -82,7 +91,7 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
         pred = predict(head, x_all[idx[s]].to(dev)).argmax(1).cpu()
         return (pred == y_all[idx[s]]).float().mean().item()
 
-    for epoch in range(1, cfg["epochs"] + 1):
+    for epoch in range(first, cfg["epochs"] + 1):
         head.train()
         order = idx["train"][torch.randperm(len(idx["train"]), generator=gen)]
         total = 0.0
@@ -106,10 +115,13 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
         if row["val_accuracy"] > best:
             best, best_epoch = row["val_accuracy"], epoch
             best_state = {k: v.detach().cpu().clone() for k, v in head.state_dict().items()}
+        resume.save(epoch, model=head.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
+                    history=history, best=best, best_epoch=best_epoch, best_state=best_state)
     head.load_state_dict(best_state)
     head = head.cpu()
     dev = torch.device("cpu")
     save_head(head, out, model_name, layer, models_cfg)
+    resume.clear()
     pred_test = predict(head, x_all[idx["test"]]).argmax(1) if len(idx["test"]) else torch.empty(0)
     human = torch.from_numpy(tr["odd_pos"].to_numpy(np.int64))[idx["test"]]
     metrics = {
@@ -119,7 +131,8 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
         "test_accuracy_vs_recorded_choice": (pred_test == human).float().mean().item()
         if len(human) else float("nan"),
         "chance": 1 / 3, "n": {s: len(v) for s, v in idx.items()},
-        "best_epoch": best_epoch, "epochs": cfg["epochs"], "seconds": time.perf_counter() - t0,
+        "best_epoch": best_epoch, "epochs": cfg["epochs"], "resumed_after_epoch": first - 1,
+        "seconds": time.perf_counter() - t0,
         "seed": cfg["seed"], "last_core_layer": layer, "bridge_width": models_cfg["bridge_width"],
         "history": history,
     }

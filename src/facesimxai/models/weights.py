@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from facesimxai.errors import InputError
 from facesimxai.models.vgg import VGGFace, conv_layer_names
 
 FC_LAYERS = ("fc6", "fc7", "fc8")
 
 
-class WeightsError(ValueError):
+class WeightsError(InputError):
     """A weights file that cannot be used; the message names the file and the problem."""
 
 

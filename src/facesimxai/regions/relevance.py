@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from facesimxai.explain.integrity import open_heatmaps
 from facesimxai.io import open_zarr, write_parquet
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def compute_region_relevance(store: Path | str, face_store: Path | str, masks: P
                              model: str, explainer: str, trials_out: Path | str,
                              faces_out: Path | str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every heatmap of a store per region (streamed by store chunk) and every per-face mean map."""
-    ds = open_zarr(store)
+    ds = open_heatmaps(store)
     mk = open_zarr(masks)
     regions = [str(r) for r in mk["region"].values]
     mask_arr = mk["mask"].to_numpy()

@@ -19,33 +19,19 @@ from tqdm import tqdm
 
 from facesimxai.data.face_params import REGIONS
 from facesimxai.data.faces import load_faces
-from facesimxai.io import open_zarr, write_parquet
+from facesimxai.data.sampling import sample_held_out
+from facesimxai.explain.integrity import open_heatmaps
+from facesimxai.io import write_parquet
 from facesimxai.vlm.answers import parse_answer, region_names
 from facesimxai.vlm.backends import Backend, Generation, make_backend
 from facesimxai.vlm.images import face_image, heatmap_overlay
 from facesimxai.vlm.prompts import ORDERS, VLMRequest, heatmap_request, odd_one_out_request
 
 log = logging.getLogger(__name__)
-HELD_OUT = ("val", "test")
-
-
-def sample_trials(trials: pd.DataFrame, splits: list[str], n: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of held-out trials (the thesis's sample included training trials)."""
-    bad = sorted(set(splits) - set(HELD_OUT))
-    if bad:
-        raise ValueError(f"config key vlm.splits: {bad} are not held-out splits; the VLM is compared with the "
-                         f"models on trials they were not trained on ({', '.join(HELD_OUT)})")
-    pool = trials[trials["split"].astype(str).isin(splits)]
-    if pool.empty:
-        raise ValueError(f"config key vlm.splits: no trials in split(s) {splits}")
-    take = np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False)
-    return pool.iloc[np.sort(take)].sort_values("trial_id", kind="stable").reset_index(drop=True)
-
-
 def _store_maps(store_path: Path | str, trial_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """(trial_id, target_pos, target face) rows and the target-position maps of the trials the
     store holds, in the order of `trial_ids` (trials it does not hold are left out)."""
-    store = open_zarr(store_path)
+    store = open_heatmaps(store_path)
     index = pd.Index(store["trial_id"].to_numpy())
     pos = index.get_indexer(trial_ids)
     pos = pos[pos >= 0]
@@ -160,7 +146,8 @@ def run_vlm(trials: Path | str, manifest: Path | str, cfg: dict, out: Path | str
             stores: dict[str, Path | str] | None = None, parts_dir: Path | str | None = None,
             backend: Backend | None = None) -> pd.DataFrame:
     """The VLM stage: `out` (Parquet + CSV) gets one row per request."""
-    sample = sample_trials(pd.read_parquet(trials), list(cfg["splits"]), int(cfg["n_trials"]), int(cfg["seed"]))
+    sample = sample_held_out(pd.read_parquet(trials), list(cfg["splits"]), int(cfg["n_trials"]),
+                             int(cfg["seed"]), "vlm.splits")
     manifest_table, images = load_faces(manifest)
     faces = dict(zip(manifest_table["face_id"].astype(int), images, strict=True))
     requests = build_requests(sample, faces, cfg, stores)
