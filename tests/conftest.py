@@ -70,7 +70,8 @@ def rerun_after_explainer_change(config: Path, out: Path, explainer: str = "lrp_
     """Write `config` with one explainer's epsilon changed to `out`; return the jobs that must re-run.
 
     Exactly that explainer's chain (its scatter parts, store, figures, region and latent jobs, per
-    model) and the rules that combine all stores; nothing upstream, nothing of the other explainers.
+    model), the rules that combine all stores and the faithfulness comparison of all explainers;
+    nothing upstream, nothing of the other explainers.
     """
     cfg = yaml.safe_load(config.read_text())
     cfg["explain"]["explainers"][explainer]["epsilon"] = 1e-4
@@ -81,6 +82,8 @@ def rerun_after_explainer_change(config: Path, out: Path, explainer: str = "lrp_
     expected = {rule: n_models for rule in per_store}
     expected["explain_part"] = n_models * cfg["explain"]["scatter"]
     expected.update(region_stats=1, region_stats_figures=1, ground_truth=1, explorer=1, all=1)
+    if cfg.get("faithfulness", {}).get("enabled", True):  # it compares every explainer's maps
+        expected.update(faithfulness=n_models, faithfulness_summary=1, faithfulness_figures=1)
     return expected
 
 

@@ -123,6 +123,36 @@ def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_run
         assert (a / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
+def test_faithfulness_stage_compares_every_explainer_on_held_out_trials(two_runs):
+    res = two_runs[0]
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())["faithfulness"]
+    trials = pd.read_parquet(res / "judgments" / "trials.parquet").set_index("trial_id")
+    explainers = {"lrp", "lrp_plus", "gradient", "gradient_x_input", "occlusion", "random"}
+    for model in ("hum", "maxp"):
+        scores = pd.read_parquet(res / "faithfulness" / model / "scores.parquet")
+        assert set(scores["explainer"]) == explainers
+        assert scores.groupby("explainer")["trial_id"].nunique().eq(cfg["n_trials"]).all()
+        assert set(trials.loc[scores["trial_id"], "split"]) <= {"val", "test"}  # held out only
+        curves = pd.read_parquet(res / "faithfulness" / model / "curves.parquet")
+        assert curves.groupby(["explainer", "trial_id", "curve"]).size().eq(cfg["steps"] + 1).all()
+        regions = pd.read_parquet(res / "faithfulness" / model / "regions.parquet")
+        assert set(regions["source"]) == explainers | {"single_removal", "greedy_removal", "single_aggregation",
+                                                       "greedy_aggregation", "average"}
+    table = pd.read_parquet(res / "faithfulness" / "metrics.parquet")
+    assert table[["ci_low", "ci_high"]].notna().all().all() and (table["ci_low"] <= table["mean"] + 1e-12).all()
+    summary = json.loads((res / "faithfulness" / "summary.json").read_text())
+    assert {(b["model"], b["metric"]) for b in summary["best"]} >= {("hum", "deletion_auc"), ("maxp", "abpc")}
+    masking = pd.read_parquet(res / "faithfulness" / "masking.parquet")
+    assert set(masking["source"]) == {"hum", "maxp", "hum_seed1", "backbone", "random"}
+    assert set(masking["evaluated"]) == {"hum", "maxp", "hum_seed1", "backbone"}
+    assert len(masking) == 5 * 4 * len(cfg["masking"]["fractions"]) and masking["flip_rate"].between(0, 1).all()
+    for name in ("faithfulness", "masking"):
+        with Image.open(res / "figures" / "faithfulness" / f"{name}.png") as im:
+            assert im.size[0] > 800
+    for rule in ("faithfulness_hum", "faithfulness_maxp", "faithfulness_summary", "seed_head_1", "cross_masking"):
+        assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
+
+
 def test_same_config_gives_identical_results(two_runs):
     """Two runs from scratch: identical bytes where the format allows (images, CSV, JSON of the
     ground truth), equal values for every table and Zarr store, equal tensors in every checkpoint."""
@@ -137,7 +167,7 @@ def test_same_config_gives_identical_results(two_runs):
         da, db = (pd.read_parquet(r / rel).drop(columns=volatile, errors="ignore") for r in (a, b))
         pd.testing.assert_frame_equal(da, db, obj=str(rel))
     checkpoints = sorted(p.relative_to(a) for p in a.rglob("*.pt"))
-    assert len(checkpoints) == 7  # backbone, 2 heads, 4 autoencoders
+    assert len(checkpoints) == 8  # backbone, 2 heads, 1 extra VGG-Hum seed, 4 autoencoders
     for rel in checkpoints:
         sa, sb = (torch.load(r / rel, weights_only=True)["state_dict"] for r in (a, b))
         assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa), rel
@@ -259,6 +289,7 @@ def _real_data_config(tmp_path: Path, trial_rows: list[dict]) -> Path:
     cfg["judgments"] = {"source": "facesim3d", "files": [str(tmp_path / "t*.csv")]}
     # Every rule still runs; one model × explainer keeps the per-store stages to one job each.
     cfg["explain"].update(models=["hum"], scatter=1, explainers={"lrp": cfg["explain"]["explainers"]["lrp"]})
+    cfg["faithfulness"] = {**cfg.get("faithfulness", {}), "enabled": False, "masking": {"enabled": False}}
     path = tmp_path / "real.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path

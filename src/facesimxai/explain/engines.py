@@ -23,6 +23,7 @@ from facesimxai.explain.rules import GRADIENT_METHODS, METHODS, input_bounds, ma
 from facesimxai.models.triplet import TripletModel
 
 ENGINES = ("auto", "direct", "factorized", "naive")
+OCCLUSION = "occlusion"  # model-agnostic: explain.occlusion, not an LRP composite
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,13 @@ class ExplainSettings:
     epsilon: float = 1e-6
     gamma: float = 0.25
     decision_rule: str = "epsilon"
+    # occlusion only (explain.occlusion): patch sizes and stride as fractions of the input size
+    patches: tuple[float, ...] | None = None
+    stride: float | None = None
+    blur: bool | None = None
 
     def __post_init__(self):
-        checks = {"method": METHODS, "target": ("prediction", "human", "maxp"),
+        checks = {"method": (*METHODS, OCCLUSION), "target": ("prediction", "human", "maxp"),
                   "output": ("onehot", "logit", "contrastive"), "positions": ("target", "all"),
                   "decision_rule": ("epsilon", "conv")}
         for key, allowed in checks.items():
@@ -213,7 +218,7 @@ class TripletExplainer:
         return maps, logits.cpu(), tgt.cpu()
 
 
-def choose_engine(engine: str, n_trials: int, n_faces: int, width: int) -> str:
+def choose_engine(engine: str, n_trials: int, n_faces: int, width: int, method: str | None = None) -> str:
     """``auto``: factorized when its face passes (n_faces · K) undercut direct's (3 per trial).
 
     Both count single-face backward passes through core and bridge, batched alike; the
@@ -221,6 +226,8 @@ def choose_engine(engine: str, n_trials: int, n_faces: int, width: int) -> str:
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (config key explain.engine); engines: {', '.join(ENGINES)}")
+    if method == OCCLUSION:
+        return OCCLUSION
     if engine != "auto":
         return engine
     return "factorized" if n_faces * width < 3 * n_trials else "direct"

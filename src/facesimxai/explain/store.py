@@ -31,8 +31,16 @@ import xarray as xr
 from tqdm import tqdm
 
 from facesimxai.data.faces import load_faces
-from facesimxai.explain.engines import ExplainSettings, TripletExplainer, choose_engine, select_positions
+from facesimxai.explain.engines import (
+    OCCLUSION,
+    ExplainSettings,
+    TripletExplainer,
+    choose_engine,
+    select_positions,
+)
 from facesimxai.explain.integrity import StoreError, array_sha256, chunk_checksums
+from facesimxai.explain.occlusion import OcclusionSettings, black_fill, occlusion_maps
+from facesimxai.explain.triplet_function import from_triplet_model
 from facesimxai.io import atomic_path, open_zarr, write_json
 from facesimxai.models.backbone import file_sha256
 from facesimxai.models.train import load_triplet_model
@@ -91,16 +99,26 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
         if len(tr) else np.zeros((0, 3), int)
     tpos = target_positions(tr, settings.target, maxp_targets, maxp_rule)
     n_faces = len(np.unique(heads)) if len(tr) else 0
-    engine = choose_engine(explain_cfg["engine"], len(tr), n_faces, model.head.width)
-    ex = TripletExplainer(model, settings, mode, dev, explain_cfg["batch_size"], explain_cfg["basis_batch"])
+    engine = choose_engine(explain_cfg["engine"], len(tr), n_faces, model.head.width, settings.method)
     t0 = time.perf_counter()
-    maps, logits, target = _run_engine(ex, engine, faces, heads, tpos, settings.positions)
+    extra = {}
+    if engine == OCCLUSION:
+        fn = from_triplet_model(model, dev, explain_cfg["batch_size"] * 3)
+        occ = OcclusionSettings(**{k: v for k, v in (("patches", settings.patches), ("stride", settings.stride),
+                                                     ("blur", settings.blur)) if v is not None})
+        maps, logits, target, sim = occlusion_maps(fn, faces, heads, black_fill(faces.shape[-1], mode), occ, tpos,
+                                                   settings.positions, progress=lambda x: tqdm(x, desc="occlusion"))
+        if sim is not None:
+            extra["similarity_drop"] = (("trial", "other", "y", "x"), sim.numpy().astype(np.float32))
+    else:
+        ex = TripletExplainer(model, settings, mode, dev, explain_cfg["batch_size"], explain_cfg["basis_batch"])
+        maps, logits, target = _run_engine(ex, engine, faces, heads, tpos, settings.positions)
     seconds = time.perf_counter() - t0
     dtype = np.dtype(explain_cfg["dtype"])
     rel = maps.numpy().astype(dtype)
     dims = ("trial", "y", "x") if settings.positions == "target" else ("trial", "position", "y", "x")
     ds = xr.Dataset(
-        {"relevance": (dims, rel), "logits": (("trial", "logit"), logits.numpy().astype(np.float32))},
+        {"relevance": (dims, rel), "logits": (("trial", "logit"), logits.numpy().astype(np.float32)), **extra},
         coords={
             "trial_id": ("trial", tr["trial_id"].to_numpy(np.int64)),
             "head1": ("trial", tr["head1"].to_numpy(np.int64)),

@@ -1,0 +1,1 @@
+"""Which explanation can we trust: perturbation curves, region removal and cross-model masking."""

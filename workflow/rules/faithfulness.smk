@@ -1,0 +1,136 @@
+"""Faithfulness stage: which explanation can we trust? (rule → script → facesimxai.faithfulness.*:
+run.run_faithfulness, summary.summarise_faithfulness, figures.faithfulness_figure, run.run_masking,
+figures.masking_figure; models.train.train_head for the extra VGG-Hum seeds)."""
+
+FAITH = f"{R}/faithfulness"
+
+
+rule faithfulness:
+    input:
+        backbone=f"{R}/models/backbone.pt",
+        head=f"{R}/models/{{model}}/head.pt",
+        manifest=f"{R}/faces/manifest.parquet",
+        images=f"{R}/faces/images",
+        trials=f"{R}/judgments/trials.parquet",
+        masks=f"{R}/regions/masks.zarr",
+    output:
+        scores=f"{FAITH}/{{model}}/scores.parquet",
+        scores_csv=f"{FAITH}/{{model}}/scores.csv",
+        curves=f"{FAITH}/{{model}}/curves.parquet",
+        regions=f"{FAITH}/{{model}}/regions.parquet",
+    params:
+        cfg=faithfulness_settings(),
+        explainers=config["explain"]["explainers"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=gpus(),
+        mem_mb=8000,
+        runtime=120,
+    log:
+        f"{R}/logs/faithfulness_{{model}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/faithfulness.py"
+
+
+rule faithfulness_summary:
+    input:
+        scores=expand(f"{FAITH}/{{model}}/scores.parquet", model=config["explain"]["models"]),
+        curves=expand(f"{FAITH}/{{model}}/curves.parquet", model=config["explain"]["models"]),
+        regions=expand(f"{FAITH}/{{model}}/regions.parquet", model=config["explain"]["models"]),
+    output:
+        table=f"{FAITH}/metrics.parquet",
+        table_csv=f"{FAITH}/metrics.csv",
+        agreement=f"{FAITH}/region_agreement.parquet",
+        agreement_csv=f"{FAITH}/region_agreement.csv",
+        summary=f"{FAITH}/summary.json",
+    params:
+        n_boot=config["faithfulness"]["n_boot"],
+        seed=config["faithfulness"]["seed"],
+    log:
+        f"{R}/logs/faithfulness_summary.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/faithfulness_summary.py"
+
+
+rule faithfulness_figures:
+    input:
+        curves=expand(f"{FAITH}/{{model}}/curves.parquet", model=config["explain"]["models"]),
+        table=f"{FAITH}/metrics.parquet",
+        agreement=f"{FAITH}/region_agreement.parquet",
+    output:
+        report(f"{R}/figures/faithfulness/faithfulness.png", caption="../report/faithfulness.rst",
+               category="8 Faithfulness"),
+    log:
+        f"{R}/logs/faithfulness_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/faithfulness_figures.py"
+
+
+rule seed_head:
+    input:
+        features=f"{R}/models/core_features.zarr",
+        trials=f"{R}/judgments/trials.parquet",
+    output:
+        head=f"{R}/models/hum_seed{{seed}}/head.pt",
+        metrics=f"{R}/models/hum_seed{{seed}}/metrics.json",
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        models=config["models"],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=gpus(),
+        mem_mb=4000,
+        runtime=60,
+    log:
+        f"{R}/logs/seed_head_{{seed}}.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/seed_head.py"
+
+
+rule cross_masking:
+    input:
+        unpack(masking_inputs),
+    output:
+        table=f"{FAITH}/masking.parquet",
+        csv=f"{FAITH}/masking.csv",
+    params:
+        cfg=masking_settings(),
+        explainer=lambda wc: config["explain"]["explainers"][explanation_explainer()],
+        device=config["device"],
+    threads: 2
+    resources:
+        gpu=gpus(),
+        mem_mb=8000,
+        runtime=120,
+    log:
+        f"{R}/logs/cross_masking.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/cross_masking.py"
+
+
+rule masking_figure:
+    input:
+        f"{FAITH}/masking.parquet",
+    output:
+        report(f"{R}/figures/faithfulness/masking.png", caption="../report/masking.rst", category="8 Faithfulness"),
+    params:
+        fraction=config["faithfulness"]["masking"]["figure_fraction"],
+    log:
+        f"{R}/logs/masking_figure.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/masking_figure.py"
