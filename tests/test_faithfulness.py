@@ -17,7 +17,7 @@ from facesimxai.explain.triplet_function import TripletFunction, relative_simila
 from facesimxai.faithfulness.maps import explainers_under_test, random_maps
 from facesimxai.faithfulness.perturbation import aopc, area, pixel_curves, region_curves
 from facesimxai.faithfulness.region_removal import RegionScorer, region_importances
-from facesimxai.faithfulness.run import mask_top
+from facesimxai.faithfulness.run import mask_top, region_masks
 from facesimxai.faithfulness.summary import best_explainers, mean_ci, metric_table
 from facesimxai.models.features import maxp_odd
 
@@ -144,6 +144,21 @@ def test_masking_replaces_exactly_the_top_fraction():
     masked = mask_top(faces, torch.zeros_like(faces), maps, 0.25)
     assert (masked == 0).sum(dim=(1, 2, 3)).tolist() == [4, 4]
     assert (masked[:, 0].reshape(2, -1)[:, -4:] == 0).all()  # the four highest-relevance pixels
+
+
+def test_masks_of_faces_the_landmark_stage_dropped_are_empty(tmp_path):
+    import xarray as xr
+
+    mask = np.zeros((2, 3, 4, 4), bool)
+    mask[0, 1, :2] = mask[1, 2, 2:] = True
+    xr.Dataset({"mask": (("face", "region", "y", "x"), mask)},
+               coords={"face": [1, 3], "region": ["a", "b", "c"]}, attrs={"input_size": 4}).to_zarr(tmp_path / "m.zarr")
+    got, regions = region_masks(tmp_path / "m.zarr", np.array([1, 2, 3]), 4)  # face 2 was dropped
+    assert regions == ["a", "b", "c"] and got.shape == (3, 3, 4, 4)
+    assert torch.equal(got[0], torch.from_numpy(mask[0])) and torch.equal(got[2], torch.from_numpy(mask[1]))
+    assert not got[1].any()
+    with pytest.raises(ValueError, match="region masks are 4 px, the model input is 8 px"):
+        region_masks(tmp_path / "m.zarr", np.array([1]), 8)
 
 
 def test_similarity_logits_follow_the_maxp_rule():

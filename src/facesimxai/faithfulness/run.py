@@ -38,11 +38,18 @@ def _sample(trials: Path | str, manifest: Path | str, cfg: dict, input_size: int
     return sample, table, faces, heads
 
 
-def _region_masks(masks: Path | str, face_ids: np.ndarray, size: int) -> tuple[torch.Tensor, list[str]]:
+def region_masks(masks: Path | str, face_ids: np.ndarray, size: int) -> tuple[torch.Tensor, list[str]]:
+    """Masks (faces, regions, H, W) in manifest order; all False for a face the landmarks stage
+    dropped (``landmarks.on_missing: drop`` also drops its trials, so it is never explained)."""
     mk = open_zarr(masks)
     if int(mk.attrs["input_size"]) != size:
         raise InputError(f"{masks}: region masks are {mk.attrs['input_size']} px, the model input is {size} px")
-    arr = mk["mask"].sel(face=list(face_ids)).to_numpy()
+    have = {int(f): i for i, f in enumerate(mk["face"].to_numpy())}
+    src = mk["mask"].to_numpy()
+    arr = np.zeros((len(face_ids), *src.shape[1:]), bool)
+    for j, f in enumerate(face_ids):
+        if int(f) in have:
+            arr[j] = src[have[int(f)]]
     return torch.from_numpy(arr), [str(r) for r in mk["region"].to_numpy()]
 
 
@@ -60,7 +67,7 @@ def run_faithfulness(backbone: Path | str, head: Path | str, manifest: Path | st
     target = fn.logits(trip).argmax(1).cpu()
     t_face = heads[np.arange(len(heads)), target.numpy()]
     baseline = baseline_faces(faces, cfg["baseline"], mode)
-    region_masks, regions = _region_masks(masks, table["face_id"].to_numpy(), size)
+    masks_by_face, regions = region_masks(masks, table["face_id"].to_numpy(), size)
     ids = sample["trial_id"].to_numpy()
     scores, curves, region_rows = [], [], []
     timings = {}
@@ -79,14 +86,14 @@ def run_faithfulness(backbone: Path | str, head: Path | str, manifest: Path | st
             for kind, curve in (("deletion", dele), ("insertion", ins), ("morf", morf), ("lerf", lerf)):
                 curves += [{"model": model_name, "explainer": name, "trial_id": ids[t], "curve": kind, "step": k,
                             "fraction": k / (len(curve) - 1), "score": float(v)} for k, v in enumerate(curve)]
-            sums = (torch.from_numpy(maps[t]) * region_masks[f]).sum(dim=(-2, -1)).numpy()
+            sums = (torch.from_numpy(maps[t]) * masks_by_face[f]).sum(dim=(-2, -1)).numpy()
             region_rows += [{"model": model_name, "trial_id": ids[t], "source": name, "region": r,
                              "importance": float(v)} for r, v in zip(regions, sums, strict=True)]
     t0 = time.perf_counter()
     scorers: dict[int, RegionScorer] = {}
     for t in tqdm(range(len(ids)), desc=f"region removal {model_name}", leave=False):
         f = int(t_face[t])
-        scorer = scorers.setdefault(f, RegionScorer(fn, faces[f], baseline[f], region_masks[f]))
+        scorer = scorers.setdefault(f, RegionScorer(fn, faces[f], baseline[f], masks_by_face[f]))
         for technique, imp in region_importances(scorer, trip[t], target[t], cfg["score"]).items():
             region_rows += [{"model": model_name, "trial_id": ids[t], "source": technique, "region": r,
                              "importance": float(v)} for r, v in zip(regions, imp, strict=True)]
