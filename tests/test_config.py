@@ -57,3 +57,12 @@ def test_key_order_does_not_matter():
     b = yaml.safe_load(yaml.safe_dump(a, sort_keys=True))
     b["explain"] = dict(reversed(list(b["explain"].items())))
     assert json.dumps(validate_config(a)) == json.dumps(validate_config(b))
+
+
+def test_occlusion_settings_on_another_method_are_refused():
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    cfg["explain"]["explainers"]["lrp"]["stride"] = 0.1
+    with pytest.raises(ConfigError, match="'explain.explainers.lrp.stride': applies to method occlusion only"):
+        validate_config(cfg)
+    cfg["explain"]["explainers"]["lrp"] = {"method": "occlusion", "stride": 0.1, "patches": [0.25]}
+    assert validate_config(cfg)["explain"]["explainers"]["lrp"]["patches"] == [0.25]

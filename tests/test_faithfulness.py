@@ -12,13 +12,14 @@ import yaml
 from conftest import ROOT
 from torch import nn
 
+from facesimxai.bootstrap import mean_ci
 from facesimxai.explain.occlusion import OcclusionSettings, occlusion_maps, patch_corners
 from facesimxai.explain.triplet_function import TripletFunction, relative_similarity_logits
 from facesimxai.faithfulness.maps import explainers_under_test, random_maps
 from facesimxai.faithfulness.perturbation import aopc, area, pixel_curves, region_curves
 from facesimxai.faithfulness.region_removal import RegionScorer, region_importances
 from facesimxai.faithfulness.run import mask_top, region_masks
-from facesimxai.faithfulness.summary import best_explainers, mean_ci, metric_table
+from facesimxai.faithfulness.summary import best_explainers, metric_table, region_agreement
 from facesimxai.models.features import maxp_odd
 
 SIZE = 16
@@ -99,6 +100,25 @@ def test_occlusion_finds_the_planted_region(faces):
     everything = occlusion_maps(fn, faces, heads, torch.zeros(1, SIZE, SIZE), settings, positions="all")[0]
     assert everything.shape == (2, 3, SIZE, SIZE)
     assert torch.allclose(everything[torch.arange(2), target], maps)
+
+
+def test_similarity_drop_sees_what_the_decision_ignores(faces):
+    """Embedding = (mean in P, mean in Q); the decision reads P only. Occluding Q leaves the target
+    logit alone (relevance 0) but turns the embedding away from the other faces' (similarity drop > 0)."""
+    masks = torch.zeros(2, SIZE, SIZE, dtype=torch.bool)
+    masks[0][PLANTED] = True
+    masks[1, 11:15, 1:5] = True  # Q, far from P
+    fn = toy(masks=masks)
+    trio = faces[[0, 0, 0]]  # the other two faces are copies: the similarity starts at 1
+    settings = OcclusionSettings(patches=(2 / SIZE,), stride=1 / SIZE, blur=False)
+    maps, _, target, sim = occlusion_maps(fn, trio, np.array([[0, 1, 2]]), torch.zeros(1, SIZE, SIZE), settings)
+    q = masks[1].numpy()
+    far = np.ones((SIZE, SIZE), bool)
+    far[2:11, 3:13] = far[9:16, 0:7] = False  # away from P and Q by more than a patch
+    assert np.abs(maps[0].numpy()[q]).max() < 1e-6 and maps[0].numpy()[masks[0].numpy()].min() > 0
+    for k in range(2):
+        drop = sim[0, k].numpy()
+        assert drop[q].min() > 0 and drop[masks[0].numpy()].min() > 0 and np.abs(drop[far]).max() < 1e-6
 
 
 def test_occlusion_embeds_each_face_once_per_patch(faces):
@@ -183,8 +203,25 @@ def test_summary_ranks_with_a_paired_lead():
     table = metric_table(scores, 500, 0)
     best = {b["metric"]: b for b in best_explainers(scores, table, 500, 0)}
     assert best["deletion_auc"]["best"] == "good" and best["deletion_auc"]["lead_excludes_zero"]
-    mean, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0, 4.0]), 500, 0)
-    assert lo < mean == 2.5 < hi
+    mean, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0, 4.0, np.nan]), 0, 500)
+    assert lo < mean == 2.5 < hi  # the NaN is left out
+    assert mean_ci(np.array([0.3, 0.3]), 0) == (0.3, 0.3, 0.3)
+
+
+def test_region_agreement_is_the_per_trial_rank_correlation():
+    regions = list("abcd")
+    rows = []
+    for trial, sign in ((1, 1), (2, -1), (3, 1)):  # trial 2: the explainer ranks the regions backwards
+        for i, r in enumerate(regions):
+            rows.append({"model": "hum", "trial_id": trial, "region": r, "source": "lrp", "importance": sign * i})
+            for technique in ("single_removal", "greedy_removal", "single_aggregation", "greedy_aggregation",
+                              "average"):
+                rows.append({"model": "hum", "trial_id": trial, "region": r, "source": technique,
+                             "importance": float(i) ** 2})
+    table = region_agreement(pd.DataFrame(rows), 200, 0).set_index("technique")
+    assert set(table.index) == {"single_removal", "greedy_removal", "single_aggregation", "greedy_aggregation",
+                                "average"}
+    assert np.allclose(table["rho"], 1 / 3) and (table["n"] == 3).all()  # mean of +1, -1, +1
 
 
 @pytest.mark.integration

@@ -68,8 +68,21 @@ def validate_config(config: dict, schema: Mapping | Path | str = SCHEMA_PATH) ->
     if errors:
         raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
     _with_defaults(validator_class)(schema).validate(config)
+    check_occlusion_keys(config)
     sort_keys(config)
     return config
+
+
+OCCLUSION_KEYS = ("patches", "stride", "blur")
+
+
+def check_occlusion_keys(config: dict) -> None:
+    """Occlusion's patch settings on another method would be silently ignored: refuse them."""
+    for name, explainer in config.get("explain", {}).get("explainers", {}).items():
+        extra = [k for k in OCCLUSION_KEYS if k in explainer]
+        if extra and explainer.get("method") != "occlusion":
+            raise ConfigError(f"config key 'explain.explainers.{name}.{extra[0]}': applies to method occlusion only, "
+                              f"not {explainer.get('method')}")
 
 
 def sort_keys(mapping: dict) -> None:

@@ -18,6 +18,7 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,13 @@ def import_face_folder(folder: Path | str, image_size: int, images_dir: Path | s
 
 def read_manifest(path: Path | str) -> pd.DataFrame:
     return pd.read_parquet(path)
+
+
+def trial_face_rows(face_ids: Sequence[int], trials: pd.DataFrame) -> np.ndarray:
+    """(T, 3) rows of each trial's faces (head1..head3) in the manifest's image array."""
+    index = {int(f): i for i, f in enumerate(face_ids)}
+    heads = trials[["head1", "head2", "head3"]].to_numpy()
+    return np.vectorize(index.__getitem__, otypes=[np.int64])(heads) if len(heads) else np.zeros((0, 3), np.int64)
 
 
 def load_faces(manifest: Path | str) -> tuple[pd.DataFrame, np.ndarray]:

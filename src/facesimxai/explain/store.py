@@ -30,7 +30,7 @@ import torch
 import xarray as xr
 from tqdm import tqdm
 
-from facesimxai.data.faces import load_faces
+from facesimxai.data.faces import load_faces, trial_face_rows
 from facesimxai.explain.engines import (
     OCCLUSION,
     ExplainSettings,
@@ -91,12 +91,10 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
     model, mode = load_triplet_model(backbone, head)
     table, images = load_faces(manifest)
     faces = preprocess(images, _input_size(backbone), mode)
-    face_index = {int(f): i for i, f in enumerate(table["face_id"])}
     tr_all = trials_to_explain(trials, explain_cfg["splits"])
     lo, hi = part_range(len(tr_all), part, n_parts)
     tr = tr_all.iloc[lo:hi].reset_index(drop=True)
-    heads = np.vectorize(face_index.__getitem__)(tr[["head1", "head2", "head3"]].to_numpy()) \
-        if len(tr) else np.zeros((0, 3), int)
+    heads = trial_face_rows(table["face_id"], tr)
     tpos = target_positions(tr, settings.target, maxp_targets, maxp_rule)
     n_faces = len(np.unique(heads)) if len(tr) else 0
     engine = choose_engine(explain_cfg["engine"], len(tr), n_faces, model.head.width, settings.method)

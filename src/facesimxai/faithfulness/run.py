@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from facesimxai.data.faces import load_faces
+from facesimxai.data.faces import load_faces, trial_face_rows
 from facesimxai.data.sampling import sample_held_out
 from facesimxai.errors import InputError
 from facesimxai.explain.triplet_function import TripletFunction, backbone_similarity, from_triplet_model
@@ -33,9 +33,7 @@ def _sample(trials: Path | str, manifest: Path | str, cfg: dict, input_size: int
                              "faithfulness.splits")
     table, images = load_faces(manifest)
     faces = preprocess(images, input_size, preprocessing)
-    index = {int(f): i for i, f in enumerate(table["face_id"])}
-    heads = np.vectorize(index.__getitem__)(sample[["head1", "head2", "head3"]].to_numpy())
-    return sample, table, faces, heads
+    return sample, table, faces, trial_face_rows(table["face_id"], sample)
 
 
 def region_masks(masks: Path | str, face_ids: np.ndarray, size: int) -> tuple[torch.Tensor, list[str]]:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import bootstrap, spearmanr
+from scipy.stats import spearmanr
 
+from facesimxai.bootstrap import mean_ci
 from facesimxai.faithfulness.region_removal import TECHNIQUES
 from facesimxai.io import write_json, write_parquet
 
@@ -20,21 +21,11 @@ log = logging.getLogger(__name__)
 METRICS = {"deletion_auc": False, "insertion_auc": True, "abpc": True, "morf_aopc": True, "lerf_aopc": False}
 
 
-def mean_ci(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, float, float]:
-    """Mean and percentile-bootstrap 95% interval (scipy.stats.bootstrap)."""
-    values = np.asarray(values, float)
-    if len(values) < 2 or np.all(values == values[0]):
-        return float(values.mean()), float(values.mean()), float(values.mean())
-    res = bootstrap((values,), np.mean, n_resamples=n_boot, confidence_level=0.95, method="percentile",
-                    random_state=np.random.default_rng(seed))
-    return float(values.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high)
-
-
 def metric_table(scores: pd.DataFrame, n_boot: int, seed: int) -> pd.DataFrame:
     rows = []
     for (model, explainer), g in scores.groupby(["model", "explainer"], sort=False):
         for metric, higher in METRICS.items():
-            mean, lo, hi = mean_ci(g[metric].to_numpy(), n_boot, seed)
+            mean, lo, hi = mean_ci(g[metric].to_numpy(), seed, n_boot)
             rows.append({"model": model, "explainer": explainer, "method": g["method"].iloc[0], "metric": metric,
                          "higher_is_better": higher, "mean": mean, "ci_low": lo, "ci_high": hi, "n": len(g)})
     return pd.DataFrame(rows)
@@ -52,7 +43,7 @@ def best_explainers(scores: pd.DataFrame, table: pd.DataFrame, n_boot: int, seed
         if second is not None:
             s = scores[scores["model"] == model].pivot(index="trial_id", columns="explainer", values=metric)
             diff = (s[best["explainer"]] - s[second["explainer"]]).to_numpy() * (1 if higher else -1)
-            mean, lo, hi = mean_ci(diff, n_boot, seed)
+            mean, lo, hi = mean_ci(diff, seed, n_boot)
             row.update(runner_up=second["explainer"], lead=mean, lead_ci=[lo, hi], lead_excludes_zero=bool(lo > 0))
         out.append(row)
     return out
@@ -70,7 +61,7 @@ def region_agreement(regions: pd.DataFrame, n_boot: int, seed: int) -> pd.DataFr
                 rho = np.array([r for r in rho if np.isfinite(r)])
                 if len(rho) == 0:
                     continue
-                mean, lo, hi = mean_ci(rho, n_boot, seed)
+                mean, lo, hi = mean_ci(rho, seed, n_boot)
                 rows.append({"model": model, "explainer": explainer, "technique": technique, "rho": mean,
                              "ci_low": lo, "ci_high": hi, "n": len(rho)})
     return pd.DataFrame(rows)

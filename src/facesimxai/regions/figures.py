@@ -12,22 +12,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
-from scipy.stats import bootstrap  # noqa: E402
 
+from facesimxai.bootstrap import mean_ci  # noqa: E402
 from facesimxai.data.faces import load_faces  # noqa: E402
 from facesimxai.io import open_zarr  # noqa: E402
 from facesimxai.plotting import save_figure  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-def _mean_ci(values: np.ndarray, seed: int) -> tuple[float, float, float]:
-    v = values[np.isfinite(values)]
-    if len(v) < 2 or np.all(v == v[0]):
-        m = float(v.mean()) if len(v) else np.nan
-        return m, m, m
-    ci = bootstrap((v,), np.mean, n_resamples=1000, method="percentile", rng=np.random.default_rng(seed))
-    return float(v.mean()), float(ci.confidence_interval.low), float(ci.confidence_interval.high)
 
 
 def plot_region_bars(face_tables: list[Path | str], stats_models: Path | str, metric: str, out: Path | str,
@@ -46,7 +37,7 @@ def plot_region_bars(face_tables: list[Path | str], stats_models: Path | str, me
     for ax, explainer in zip(axes[:, 0], explainers, strict=True):
         sub = table[table["explainer"] == explainer]
         for j, model in enumerate(models):
-            stats_m = [_mean_ci(sub[(sub["model"] == model) & (sub["region"] == r)][metric].to_numpy(), seed)
+            stats_m = [mean_ci(sub[(sub["model"] == model) & (sub["region"] == r)][metric].to_numpy(), seed)
                        for r in regions]
             mean = np.array([s[0] for s in stats_m])
             err = np.abs(np.array([[s[0] - s[1], s[2] - s[0]] for s in stats_m]).T)
