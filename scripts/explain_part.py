@@ -1,6 +1,6 @@
-"""Rule explain_part → facesimxai.explain.store.explain_part (one scatter range)."""
+"""Rule explain_part → facesimxai.explain.part.explain_part (one scatter range)."""
 
-from facesimxai.explain.store import explain_part
+from facesimxai.explain.part import explain_part
 from facesimxai.logs import rule_logging
 
 with rule_logging(snakemake.log[0]):

@@ -100,9 +100,48 @@ def run_ok(workdir: Path, config: Path = ROOT / "config" / "test.yaml") -> Path:
     return workdir / "results"
 
 
+def slurm_snakemake(env: dict, workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
+    """Snakemake with the project's SLURM profile on the test cluster (tests/slurm_cluster.py)."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(config),
+           "--profile", str(ROOT / "profiles" / "slurm"), "--workflow-profile", "none",
+           # fast status polling for a test; the profile's 40 s suits a busy cluster
+           "--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", *args]
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+
+
 @pytest.fixture(scope="session")
-def two_runs(tmp_path_factory):
-    """The whole DAG on config/test.yaml, twice from scratch (determinism); shared by the
-    workflow tests and the fault suite, which compares interrupted runs with these."""
+def slurm_cluster(tmp_path_factory):
+    """A single-node SLURM cluster for the whole session, or the reason there is none.
+
+    Yields the environment for SLURM commands, or a string saying why SLURM is unavailable
+    (no root or apt to install it, or FACESIMXAI_SLURM=0); the daemons stop at the session's end.
+    """
+    if os.environ.get("FACESIMXAI_SLURM") == "0":
+        yield "switched off by FACESIMXAI_SLURM=0"
+        return
+    from slurm_cluster import ClusterUnavailable, local_cluster
+
+    try:
+        with local_cluster(tmp_path_factory.mktemp("slurm")) as env:
+            yield env
+    except ClusterUnavailable as exc:
+        yield f"no SLURM cluster here: {exc}"
+
+
+@pytest.fixture(scope="session")
+def two_runs(tmp_path_factory, slurm_cluster):
+    """The whole DAG on config/test.yaml, twice from scratch: locally, then on the SLURM cluster
+    with profiles/slurm (locally again where there is none). The determinism test compares the
+    two, the SLURM test checks the second run's jobs, and the fault suite compares interrupted
+    runs with the first. The second run's Snakemake log is kept in `snakemake.log` beside it."""
     base = tmp_path_factory.mktemp("dag")
-    return run_ok(base / "a"), run_ok(base / "b")
+    first = run_ok(base / "a")
+    work = base / "b"
+    work.mkdir()
+    config = ROOT / "config" / "test.yaml"
+    proc = (slurm_snakemake(slurm_cluster, work, config) if isinstance(slurm_cluster, dict)
+            else snakemake(work, config))
+    (work / "snakemake.log").write_text(proc.stdout + proc.stderr)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    return first, work / "results"

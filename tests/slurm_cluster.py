@@ -51,11 +51,19 @@ def _free_port() -> int:
 
 def _memory_mb() -> int:
     kb = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal:"))
-    return int(kb / 1024 * 0.9)  # slurmd drains a node that reports less than configured
+    return int(kb / 1024)
+
+
+# The node advertises more than the machine has (SlurmdParameters=config_overrides keeps slurmd
+# from draining it for that): the profile asks 8-16 GB and 2 CPUs per torch job, sized for the full
+# study, while the test config's jobs need a few hundred MB and one thread and spend most of their
+# time starting up and waiting for status checks, so more of them may share the 2 cores.
+OVERSUBSCRIBE_CPUS = 2
+OVERSUBSCRIBE_MEMORY = 4
 
 
 def write_config(root: Path) -> Path:
-    """slurm.conf for one node with all its CPUs, partitions `main` (default) and `gpu`.
+    """slurm.conf for one node (oversubscribed, see above), partitions `main` (default) and `gpu`.
 
     Both partitions hold the same node: the pipeline's profile sends GPU-capable rules to `gpu`,
     and on this test cluster they run on the CPU (the test config's device is `cpu`). MinJobAge
@@ -63,6 +71,7 @@ def write_config(root: Path) -> Path:
     lists every job of the run when the test reads it.
     """
     host = socket.gethostname().split(".")[0]
+    cpus, memory = OVERSUBSCRIBE_CPUS * os.cpu_count(), OVERSUBSCRIBE_MEMORY * _memory_mb()
     for d in ("state", "spool", "log", "run"):
         (root / d).mkdir(parents=True, exist_ok=True)
     conf = root / "slurm.conf"
@@ -91,7 +100,8 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
 MinJobAge=3600
-NodeName={host} CPUs={os.cpu_count()} RealMemory={_memory_mb()} State=UNKNOWN
+SlurmdParameters=config_overrides
+NodeName={host} CPUs={cpus} RealMemory={memory} State=UNKNOWN
 PartitionName=main Nodes={host} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={host} MaxTime=INFINITE State=UP
 """)

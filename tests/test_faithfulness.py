@@ -226,7 +226,8 @@ def test_region_agreement_is_the_per_trial_rank_correlation():
 
 @pytest.mark.integration
 def test_occlusion_store_has_the_lrp_format_and_feeds_region_relevance(two_runs, tmp_path):
-    from facesimxai.explain.store import explain_part, gather_heatmaps
+    from facesimxai.explain.part import explain_part
+    from facesimxai.explain.store import gather_heatmaps
     from facesimxai.io import open_zarr
     from facesimxai.regions.relevance import compute_region_relevance
 

@@ -1,42 +1,27 @@
 """The pipeline on a real SLURM scheduler (single-node cluster, tests/slurm_cluster.py).
 
-Runs config/test.yaml with `--profile profiles/slurm`, checks the outputs and the scheduler's own
-job listing, then changes one explainer setting and checks that the dry-run lists, and the real
-re-run submits, only the jobs downstream of it. Skips, saying why, where SLURM cannot be set up
-(no root or apt).
-
-Opt-in (`make test-slurm`, or FACESIMXAI_SLURM_TEST=1): on the 2-core development machines the
-~50 SLURM jobs take ~8 minutes plus ~3 for the re-run (queueing, status polling and each job's
-Snakemake start-up), which the 30-minute CI budget cannot hold next to the local DAG tests.
+The second run of the session fixture `two_runs` is config/test.yaml with `--profile
+profiles/slurm` on that cluster (the determinism test compares it with the local run). Here its
+outputs and the scheduler's own job listing are checked; then one explainer setting changes, and
+the dry-run must list, and the real re-run submit, only the jobs downstream of it. Skips, saying
+why, where SLURM cannot be set up (no root or apt to install it, or FACESIMXAI_SLURM=0).
 """
 
 from __future__ import annotations
 
-import os
 import re
+import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, job_counts, rerun_after_explainer_change
-from slurm_cluster import ClusterUnavailable, local_cluster
+from conftest import ROOT, job_counts, rerun_after_explainer_change, slurm_snakemake
 
 from facesimxai.io import open_zarr
 
 pytestmark = pytest.mark.integration
 
 LISTING = ["squeue", "--states=all", "-o", "%.6i %.9P %.10T %.9M %.40k"]
-
-
-def slurm_snakemake(env: dict, workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(config),
-           "--profile", str(ROOT / "profiles" / "slurm"), "--workflow-profile", "none",
-           # fast status polling for a test; the profile's 40 s suits a busy cluster
-           "--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
 
 
 def rules_submitted(env: dict, log: str) -> list[str]:
@@ -47,24 +32,14 @@ def rules_submitted(env: dict, log: str) -> list[str]:
     return sorted(re.match(r"rule_(.+?)(?:_wildcards_.*)?$", c).group(1) for c in proc.stdout.split())
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    if os.environ.get("FACESIMXAI_SLURM_TEST") != "1":
-        pytest.skip("the SLURM test is opt-in: `make test-slurm` or FACESIMXAI_SLURM_TEST=1 (about 11 minutes)")
-    try:
-        with local_cluster(tmp_path_factory.mktemp("slurm")) as env:
-            yield env
-    except ClusterUnavailable as exc:
-        pytest.skip(f"no SLURM cluster here: {exc}")
-
-
-def test_pipeline_on_slurm_and_partial_rerun(cluster, tmp_path, capsys):
-    work = tmp_path / "w"
-    work.mkdir()
+def test_pipeline_on_slurm_and_partial_rerun(slurm_cluster, two_runs, tmp_path, capsys):
+    if not isinstance(slurm_cluster, dict):
+        pytest.skip(slurm_cluster)
+    cluster = slurm_cluster
+    log = (two_runs[1].parent / "snakemake.log").read_text()
+    work = tmp_path / "w"  # a copy: the determinism and local re-run tests read the original
+    shutil.copytree(two_runs[1].parent, work, symlinks=True)
     config = ROOT / "config" / "test.yaml"
-    first = slurm_snakemake(cluster, work, config)
-    log = first.stdout + first.stderr
-    assert first.returncode == 0, log[-5000:]
     listing = subprocess.run(LISTING, env=cluster, capture_output=True, text=True, check=True).stdout
     with capsys.disabled():
         print("\nSLURM job listing after the first run (squeue --states=all):\n" + listing)

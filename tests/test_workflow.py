@@ -56,6 +56,34 @@ def test_dag_builds_every_output_with_a_log_per_rule(two_runs):
             assert (res / "logs" / f"gather_heatmaps_{model}_{explainer}.log").stat().st_size > 0
 
 
+def test_scatter_parts_gather_into_the_single_part_store(two_runs, tmp_path):
+    """config/test.yaml explains each store in one part; the scatter itself is checked here: three
+    parts gathered equal the pipeline's store, and parts that miss a range are refused."""
+    from facesimxai.explain.integrity import StoreError
+    from facesimxai.explain.part import explain_part
+    from facesimxai.explain.store import gather_heatmaps
+
+    res, m = two_runs[0], two_runs[0] / "models"
+    store = open_zarr(res / "heatmaps" / "hum" / "lrp.zarr")
+    explainer = json.loads(store.attrs["explainer"])
+    explain_cfg = {"splits": ["train", "val", "test"], "engine": "auto", "dtype": "float32", "chunk_trials": 8,
+                   "batch_size": 16, "basis_batch": 32}
+    parts, markers = [tmp_path / f"p{i}.zarr" for i in (1, 2, 3)], [tmp_path / f"p{i}.json" for i in (1, 2, 3)]
+    for i, (part, marker) in enumerate(zip(parts, markers, strict=True), start=1):
+        explain_part(m / "backbone.pt", m / "hum" / "head.pt", res / "faces" / "manifest.parquet",
+                     res / "judgments" / "trials.parquet", m / "maxp_targets.parquet", explainer, explain_cfg,
+                     "relative", f"{i}-of-3", "cpu", 1, part, marker)
+    args = (m / "backbone.pt", m / "hum" / "head.pt", res / "faces" / "manifest.parquet", explainer, explain_cfg, "x")
+    got = gather_heatmaps(parts, markers, *args, out=tmp_path / "s.zarr", faces_out=tmp_path / "f.zarr")
+    assert np.array_equal(got["trial_id"], store["trial_id"]) and np.array_equal(got["pred_pos"], store["pred_pos"])
+    scale = float(abs(store["relevance"]).max())
+    np.testing.assert_allclose(got["relevance"], store["relevance"], rtol=1e-4, atol=1e-6 * scale)
+    with pytest.raises(StoreError, match=r"incomplete: have \[1, 3\] of 3"):
+        gather_heatmaps([parts[0], parts[2]], [markers[0], markers[2]], *args, out=tmp_path / "t.zarr",
+                        faces_out=tmp_path / "g.zarr")
+    assert not (tmp_path / "t.zarr").exists()
+
+
 def test_landmark_stage_writes_landmarks_masks_figures_and_logs(two_runs):
     res = two_runs[0]
     lm = open_zarr(res / "landmarks" / "landmarks.zarr")

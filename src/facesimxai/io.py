@@ -7,6 +7,7 @@ step from leaving anything that looks finished.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -72,3 +73,11 @@ def open_zarr(path: Path | str):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
         return xr.open_zarr(path, consolidated=False)
+
+
+def file_sha256(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -11,7 +11,7 @@ if SYNTHETIC_FACES:
         params:
             synthetic=config["faces"]["synthetic"],
             image_size=config["image_size"],
-        threads: 2
+        threads: config["threads"]
         log:
             f"{R}/logs/render_faces.log",
         conda:
@@ -44,7 +44,7 @@ rule render_pretrain:
     params:
         pretrain=config["pretrain"],
         image_size=config["image_size"],
-    threads: 2
+    threads: config["threads"]
     log:
         f"{R}/logs/render_pretrain.log",
     conda:

@@ -22,7 +22,7 @@ rule faithfulness:
         cfg=faithfulness_settings(),
         explainers=config["explain"]["explainers"],
         device=config["device"],
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=8000,
@@ -85,7 +85,7 @@ rule seed_head:
     params:
         models=config["models"],
         device=config["device"],
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=4000,
@@ -108,7 +108,7 @@ rule cross_masking:
         cfg=masking_settings(),
         explainer=lambda wc: config["explain"]["explainers"][explanation_explainer()],
         device=config["device"],
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=8000,

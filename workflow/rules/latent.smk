@@ -37,7 +37,7 @@ rule autoencoder:
         cfg=config["latent"]["autoencoder"],
         normalise=config["latent"]["normalise"],
         device=config["device"],
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=4000,

@@ -15,7 +15,7 @@ rule backbone:
     params:
         backbone=config["backbone"],
         device=config["device"],
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=8000,
@@ -74,7 +74,7 @@ rule train_head:
     params:
         models=config["models"],
         device=config["device"],
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=4000,

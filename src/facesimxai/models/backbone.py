@@ -6,7 +6,6 @@ and the architecture settings, so every later stage rebuilds the same network fr
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from facesimxai.io import open_zarr, write_json
+from facesimxai.io import file_sha256, open_zarr, write_json
 from facesimxai.models.vgg import VGGFACE_CLASSES, VGGFace, preprocess
 from facesimxai.models.weights import load_backbone_weights
 from facesimxai.resume import EpochState, fingerprint
@@ -38,14 +37,6 @@ def load_backbone(path: Path | str) -> tuple[VGGFace, str]:
     model = VGGFace(ckpt["width"], ckpt["input_size"], ckpt["n_classes"])
     model.load_state_dict(ckpt["state_dict"])
     return model.eval(), ckpt["preprocessing"]
-
-
-def file_sha256(path: Path | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class BatchNormTrainer(nn.Module):

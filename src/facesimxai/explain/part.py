@@ -1,0 +1,146 @@
+"""One scatter part of the heatmap store: explain a disjoint range of trials with one explainer
+and write it, with a marker holding its trial range and checksum (see explain.store)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from tqdm import tqdm
+
+from facesimxai.data.faces import load_faces, trial_face_rows
+from facesimxai.explain.engines import (
+    OCCLUSION,
+    ExplainSettings,
+    TripletExplainer,
+    choose_engine,
+    select_positions,
+)
+from facesimxai.explain.integrity import array_sha256
+from facesimxai.explain.occlusion import OcclusionSettings, black_fill, occlusion_maps
+from facesimxai.explain.triplet_function import from_triplet_model
+from facesimxai.io import atomic_path, write_json
+from facesimxai.models.train import load_triplet_model
+from facesimxai.models.vgg import preprocess
+from facesimxai.torch_utils import resolve_device, seed_everything
+
+log = logging.getLogger(__name__)
+
+
+def parse_scatteritem(item: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)-of-(\d+)", item)
+    if not m:
+        raise ValueError(f"scatter item {item!r} is not of the form 'i-of-n'")
+    return int(m.group(1)), int(m.group(2))
+
+
+def trials_to_explain(trials: Path | str, splits: list[str]) -> pd.DataFrame:
+    tr = pd.read_parquet(trials)
+    return tr[tr["split"].isin(splits)].sort_values("trial_id").reset_index(drop=True)
+
+
+def part_range(n_trials: int, part: int, n_parts: int) -> tuple[int, int]:
+    """Disjoint, contiguous trial ranges covering all trials (part is 1-based)."""
+    edges = np.linspace(0, n_trials, n_parts + 1).round().astype(int)
+    return int(edges[part - 1]), int(edges[part])
+
+
+def target_positions(trials: pd.DataFrame, target: str, maxp_targets: Path | str | None,
+                     maxp_rule: str) -> np.ndarray | None:
+    if target == "prediction":
+        return None
+    if target == "human":
+        return trials["odd_pos"].to_numpy(np.int64)
+    mt = pd.read_parquet(maxp_targets)
+    merged = trials[["trial_id"]].merge(mt, on="trial_id", how="left", validate="1:1")
+    return merged[f"maxp_{maxp_rule}_pos"].to_numpy(np.int64)
+
+
+def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, trials: Path | str,
+                 maxp_targets: Path | str | None, explainer: dict, explain_cfg: dict, maxp_rule: str,
+                 scatteritem: str, device: str, threads: int, out: Path | str,
+                 marker: Path | str) -> dict:
+    """Explain one disjoint range of trials and write it as a part store plus its marker."""
+    part, n_parts = parse_scatteritem(scatteritem)
+    seed_everything(0, threads)
+    settings = ExplainSettings(**explainer)
+    dev = resolve_device(device)
+    model, mode = load_triplet_model(backbone, head)
+    table, images = load_faces(manifest)
+    faces = preprocess(images, _input_size(backbone), mode)
+    tr_all = trials_to_explain(trials, explain_cfg["splits"])
+    lo, hi = part_range(len(tr_all), part, n_parts)
+    tr = tr_all.iloc[lo:hi].reset_index(drop=True)
+    heads = trial_face_rows(table["face_id"], tr)
+    tpos = target_positions(tr, settings.target, maxp_targets, maxp_rule)
+    n_faces = len(np.unique(heads)) if len(tr) else 0
+    engine = choose_engine(explain_cfg["engine"], len(tr), n_faces, model.head.width, settings.method)
+    t0 = time.perf_counter()
+    extra = {}
+    if engine == OCCLUSION:
+        fn = from_triplet_model(model, dev, explain_cfg["batch_size"] * 3)
+        occ = OcclusionSettings(**{k: v for k, v in (("patches", settings.patches), ("stride", settings.stride),
+                                                     ("blur", settings.blur)) if v is not None})
+        maps, logits, target, sim = occlusion_maps(fn, faces, heads, black_fill(faces.shape[-1], mode), occ, tpos,
+                                                   settings.positions, progress=lambda x: tqdm(x, desc="occlusion"))
+        if sim is not None:
+            extra["similarity_drop"] = (("trial", "other", "y", "x"), sim.numpy().astype(np.float32))
+    else:
+        ex = TripletExplainer(model, settings, mode, dev, explain_cfg["batch_size"], explain_cfg["basis_batch"])
+        maps, logits, target = _run_engine(ex, engine, faces, heads, tpos, settings.positions)
+    seconds = time.perf_counter() - t0
+    dtype = np.dtype(explain_cfg["dtype"])
+    rel = maps.numpy().astype(dtype)
+    dims = ("trial", "y", "x") if settings.positions == "target" else ("trial", "position", "y", "x")
+    ds = xr.Dataset(
+        {"relevance": (dims, rel), "logits": (("trial", "logit"), logits.numpy().astype(np.float32)), **extra},
+        coords={
+            "trial_id": ("trial", tr["trial_id"].to_numpy(np.int64)),
+            "head1": ("trial", tr["head1"].to_numpy(np.int64)),
+            "head2": ("trial", tr["head2"].to_numpy(np.int64)),
+            "head3": ("trial", tr["head3"].to_numpy(np.int64)),
+            "target_pos": ("trial", target.numpy().astype(np.int8)),
+            "pred_pos": ("trial", logits.argmax(1).numpy().astype(np.int8)),
+            "human_odd": ("trial", tr["odd_pos"].to_numpy(np.int8)),
+            "split": ("trial", tr["split"].to_numpy(object)),
+        },
+        attrs={"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "engine": engine},
+    )
+    with atomic_path(out) as tmp:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+    info = {"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "n_trials": hi - lo,
+            "engine": engine, "seconds": seconds, "relevance_sha256": array_sha256(rel),
+            "shape": list(rel.shape), "dtype": str(dtype)}
+    write_json(info, marker)
+    log.info("part %d/%d: %d trials with the %s engine in %.1f s", part, n_parts, hi - lo, engine, seconds)
+    return info
+
+
+def _input_size(backbone: Path | str) -> int:
+    return int(torch.load(backbone, map_location="cpu", weights_only=True)["input_size"])
+
+
+def _run_engine(ex: TripletExplainer, engine: str, faces: torch.Tensor, heads: np.ndarray,
+                target_pos, positions: str):
+    if len(heads) == 0:
+        h, w = faces.shape[-2:]
+        shape = (0, h, w) if positions == "target" else (0, 3, h, w)
+        return torch.zeros(shape), torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)
+    if engine == "factorized":
+        return ex.factorized(faces, heads, target_pos, positions)
+    run = ex.naive if engine == "naive" else ex.direct
+    maps, logits, target = [], [], []
+    step = 256  # bound memory: triplet pixels for this many trials at a time
+    for s in tqdm(range(0, len(heads), step), desc=f"{engine} LRP", leave=False):
+        tp = None if target_pos is None else target_pos[s:s + step]
+        m, lg, tg = run(faces[torch.from_numpy(heads[s:s + step])], tp)
+        maps.append(select_positions(m, tg) if positions == "target" else m)
+        logits.append(lg)
+        target.append(tg)
+    return torch.cat(maps), torch.cat(logits), torch.cat(target)
