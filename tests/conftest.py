@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -87,10 +89,28 @@ def rerun_after_explainer_change(config: Path, out: Path, explainer: str = "lrp_
     return expected
 
 
+def snakemake_cmd(workdir: Path, config: Path, *args: str, cores: int = 2) -> list[str]:
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(config), "--cores", str(cores), *args]
+
+
+def slurm_snakemake_cmd(workdir: Path, config: Path, *args: str) -> list[str]:
+    """Snakemake with the project's SLURM profile on the test cluster (tests/slurm_cluster.py)."""
+    return [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(config),
+            "--profile", str(ROOT / "profiles" / "slurm"), "--workflow-profile", "none",
+            # fast status polling for a test; the profile's 40 s suits a busy cluster
+            "--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", *args]
+
+
 def snakemake(workdir: Path, config: Path, *args: str, cores: int = 2) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(config), "--cores", str(cores), *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    return subprocess.run(snakemake_cmd(workdir, config, *args, cores=cores), cwd=ROOT, capture_output=True,
+                          text=True, timeout=900)
+
+
+def slurm_snakemake(env: dict, workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(slurm_snakemake_cmd(workdir, config, *args), cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=1500)
 
 
 def run_ok(workdir: Path, config: Path = ROOT / "config" / "test.yaml") -> Path:
@@ -100,48 +120,91 @@ def run_ok(workdir: Path, config: Path = ROOT / "config" / "test.yaml") -> Path:
     return workdir / "results"
 
 
-def slurm_snakemake(env: dict, workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
-    """Snakemake with the project's SLURM profile on the test cluster (tests/slurm_cluster.py)."""
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "workflow" / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(config),
-           "--profile", str(ROOT / "profiles" / "slurm"), "--workflow-profile", "none",
-           # fast status polling for a test; the profile's 40 s suits a busy cluster
-           "--slurm-init-seconds-before-status-checks", "1", "--latency-wait", "5", *args]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+class BackgroundRuns:
+    """The whole DAG on config/test.yaml twice from scratch, side by side in the background: run
+    `a` locally, run `b` through profiles/slurm on a single-node SLURM cluster (locally where
+    there is none). They start as soon as collection shows that a test needs them, and the tests
+    that do not need them run first, so those tests, and the SLURM run's waiting for the
+    scheduler, overlap the local run's computing instead of adding to it."""
+
+    def __init__(self, base: Path):
+        self.base, self.config = base, ROOT / "config" / "test.yaml"
+        self.stack = contextlib.ExitStack()
+        self.cluster: dict | str = "not started"
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.result: tuple[Path, Path] | None = None
+
+    def start(self) -> None:
+        self.cluster = self._start_cluster()
+        for name in ("a", "b"):
+            work = self.base / name
+            work.mkdir(parents=True)
+            on_slurm = name == "b" and isinstance(self.cluster, dict)
+            cmd = slurm_snakemake_cmd(work, self.config) if on_slurm else snakemake_cmd(work, self.config)
+            log = open(work / "snakemake.log", "w")  # noqa: SIM115 - closed with the stack
+            self.stack.callback(log.close)
+            env = self.cluster if on_slurm else None
+            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+
+    def _start_cluster(self) -> dict | str:
+        if os.environ.get("FACESIMXAI_SLURM") == "0":
+            return "switched off by FACESIMXAI_SLURM=0"
+        from slurm_cluster import ClusterUnavailable, local_cluster
+
+        try:
+            return self.stack.enter_context(local_cluster(self.base / "slurm"))
+        except ClusterUnavailable as exc:
+            return f"no SLURM cluster here: {exc}"
+
+    def wait(self) -> tuple[Path, Path]:
+        """The two runs' results folders; fails the test that asks if either run failed."""
+        if self.result is None:
+            for name, proc in self.procs.items():
+                rc = proc.wait(timeout=1800)
+                log = (self.base / name / "snakemake.log").read_text()
+                assert rc == 0, f"pipeline run {name} failed:\n{log[-5000:]}"
+            self.result = (self.base / "a" / "results", self.base / "b" / "results")
+        return self.result
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.stack.close()  # stops the SLURM daemons, also after a failure
 
 
-@pytest.fixture(scope="session")
-def slurm_cluster(tmp_path_factory):
-    """A single-node SLURM cluster for the whole session, or the reason there is none.
+_runs: BackgroundRuns | None = None
 
-    Yields the environment for SLURM commands, or a string saying why SLURM is unavailable
-    (no root or apt to install it, or FACESIMXAI_SLURM=0); the daemons stop at the session's end.
-    """
-    if os.environ.get("FACESIMXAI_SLURM") == "0":
-        yield "switched off by FACESIMXAI_SLURM=0"
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: "two_runs" in getattr(item, "fixturenames", ()))  # stable: the rest first
+
+
+def pytest_collection_finish(session):
+    global _runs
+    if session.config.option.collectonly:
         return
-    from slurm_cluster import ClusterUnavailable, local_cluster
+    if any("two_runs" in getattr(item, "fixturenames", ()) for item in session.items):
+        _runs = BackgroundRuns(session.config._tmp_path_factory.mktemp("dag"))
+        _runs.start()
 
-    try:
-        with local_cluster(tmp_path_factory.mktemp("slurm")) as env:
-            yield env
-    except ClusterUnavailable as exc:
-        yield f"no SLURM cluster here: {exc}"
+
+def pytest_sessionfinish(session):
+    if _runs is not None:
+        _runs.stop()
 
 
 @pytest.fixture(scope="session")
-def two_runs(tmp_path_factory, slurm_cluster):
-    """The whole DAG on config/test.yaml, twice from scratch: locally, then on the SLURM cluster
-    with profiles/slurm (locally again where there is none). The determinism test compares the
-    two, the SLURM test checks the second run's jobs, and the fault suite compares interrupted
-    runs with the first. The second run's Snakemake log is kept in `snakemake.log` beside it."""
-    base = tmp_path_factory.mktemp("dag")
-    first = run_ok(base / "a")
-    work = base / "b"
-    work.mkdir()
-    config = ROOT / "config" / "test.yaml"
-    proc = (slurm_snakemake(slurm_cluster, work, config) if isinstance(slurm_cluster, dict)
-            else snakemake(work, config))
-    (work / "snakemake.log").write_text(proc.stdout + proc.stderr)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
-    return first, work / "results"
+def slurm_cluster():
+    """The SLURM cluster's environment for SLURM commands, or why there is none (a string)."""
+    return _runs.cluster if _runs is not None else "no test of this session needed it"
+
+
+@pytest.fixture(scope="session")
+def two_runs():
+    """Results of the two background runs (local, then SLURM): the determinism test compares
+    them, the SLURM test checks the second run's jobs, and the fault suite compares interrupted
+    runs with the first. Each run's Snakemake log is `snakemake.log` beside its results."""
+    return _runs.wait()

@@ -65,6 +65,13 @@ def resolved_config(config: Path = ROOT / "config" / "test.yaml") -> dict:
     return validate_config(cfg)
 
 
+def rule_threads(rule: str, config: Path = ROOT / "config" / "test.yaml") -> int:
+    """Threads the pipeline gave `rule`: profiles/default's set-threads, else config `threads`
+    (torch results depend on the thread count, so a re-run must use the same)."""
+    profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+    return int(profile.get("set-threads", {}).get(rule, resolved_config(config)["threads"]))
+
+
 def literal(value) -> str:
     """``value`` as Python source for the child: a JSON string literal decoded there."""
     return f"__import__('json').loads({json.dumps(value)!r})"

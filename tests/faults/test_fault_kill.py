@@ -20,7 +20,7 @@ import pytest
 import torch
 import yaml
 from conftest import ROOT
-from killing import literal, resolved_config, run_child
+from killing import literal, resolved_config, rule_threads, run_child
 
 from facesimxai.io import open_zarr
 from facesimxai.latent.autoencoder import holdout_mask
@@ -57,7 +57,7 @@ def test_killed_pretraining_resumes_at_its_last_epoch(two_runs, tmp_path):
     out, out_metrics = tmp_path / "backbone.pt", tmp_path / "backbone.json"
     code = f"""
         from facesimxai.models.backbone import build_backbone
-        build_backbone({str(ref / "pretrain" / "renders.zarr")!r}, {literal(cfg)}, "cpu", 2,
+        build_backbone({str(ref / "pretrain" / "renders.zarr")!r}, {literal(cfg)}, "cpu", {rule_threads("backbone")},
                        {str(out)!r}, {str(out_metrics)!r})
     """
     # die at the first step of epoch 2 (after epoch 1's state was saved)
@@ -80,7 +80,8 @@ def test_killed_head_training_resumes_mid_run(two_runs, tmp_path, model):
         from facesimxai.models.train import train_head
         m = {str(ref / "models")!r}
         train_head(m + "/core_features.zarr", {str(ref / "judgments" / "trials.parquet")!r},
-                   m + "/maxp_targets.parquet", {model!r}, {literal(cfg)}, "cpu", 2, {str(out)!r}, {str(out_metrics)!r})
+                   m + "/maxp_targets.parquet", {model!r}, {literal(cfg)}, "cpu",
+                   {rule_threads("train_head")}, {str(out)!r}, {str(out_metrics)!r})
     """
     kill_at = per_epoch + 1 + per_epoch // 2  # in the middle of epoch 2
     calls, log = kill_and_resume(code, ADAM_STEP, kill_at, [out, out_metrics], tmp_path / "head.pt.resume")
@@ -103,7 +104,8 @@ def test_killed_autoencoder_resumes_at_its_last_epoch(two_runs, tmp_path):
     outs = [tmp_path / "autoencoder.zarr", tmp_path / "autoencoder.pt", tmp_path / "autoencoder.json"]
     code = f"""
         from facesimxai.latent.autoencoder import run_autoencoder
-        run_autoencoder({str(store)!r}, {literal(cfg)}, {how!r}, "cpu", *{[str(p) for p in outs]!r}, threads=2)
+        run_autoencoder({str(store)!r}, {literal(cfg)}, {how!r}, "cpu", *{[str(p) for p in outs]!r},
+                        threads={rule_threads("autoencoder")})
     """
     calls, log = kill_and_resume(code, ADAM_STEP, per_epoch + 1 + per_epoch // 2, outs,
                                  tmp_path / "autoencoder.pt.resume")
