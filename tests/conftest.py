@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -108,16 +110,27 @@ def snakemake(workdir: Path, config: Path, *args: str, cores: int = 2) -> subpro
                           text=True, timeout=900)
 
 
-def slurm_snakemake(env: dict, workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(slurm_snakemake_cmd(workdir, config, *args), cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=1500)
-
-
 def run_ok(workdir: Path, config: Path = ROOT / "config" / "test.yaml") -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     proc = snakemake(workdir, config)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return workdir / "results"
+
+
+@dataclass
+class SlurmRerun:
+    """The SLURM re-run after one explainer change: its work folder, config, the jobs that must
+    re-run, the dry-run and the running re-run."""
+
+    work: Path
+    config: Path
+    expected: dict[str, int]
+    dry: subprocess.CompletedProcess
+    proc: subprocess.Popen
+
+    def log(self) -> tuple[int, str]:
+        rc = self.proc.wait(timeout=1500)
+        return rc, (self.work / "rerun.log").read_text()
 
 
 class BackgroundRuns:
@@ -133,6 +146,7 @@ class BackgroundRuns:
         self.cluster: dict | str = "not started"
         self.procs: dict[str, subprocess.Popen] = {}
         self.result: tuple[Path, Path] | None = None
+        self.rerun: SlurmRerun | None = None
 
     def start(self) -> None:
         self.cluster = self._start_cluster()
@@ -165,10 +179,28 @@ class BackgroundRuns:
                 log = (self.base / name / "snakemake.log").read_text()
                 assert rc == 0, f"pipeline run {name} failed:\n{log[-5000:]}"
             self.result = (self.base / "a" / "results", self.base / "b" / "results")
+            self._start_slurm_rerun()
         return self.result
 
+    def _start_slurm_rerun(self) -> None:
+        """The SLURM test's partial re-run (one explainer setting changed) on a copy of run `b`,
+        started as soon as `b` is done: it waits on the scheduler while the other tests run."""
+        if not isinstance(self.cluster, dict):
+            return
+        work = self.base / "b_rerun"
+        shutil.copytree(self.base / "b", work, symlinks=True)
+        changed = self.base / "changed.yaml"
+        expected = rerun_after_explainer_change(self.config, changed)
+        dry = subprocess.run(slurm_snakemake_cmd(work, changed, "-n"), cwd=ROOT, env=self.cluster,
+                             capture_output=True, text=True, timeout=600)
+        log = open(work / "rerun.log", "w")  # noqa: SIM115 - closed with the stack
+        self.stack.callback(log.close)
+        proc = subprocess.Popen(slurm_snakemake_cmd(work, changed), cwd=ROOT, env=self.cluster, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.rerun = SlurmRerun(work, changed, expected, dry, proc)
+
     def stop(self) -> None:
-        for proc in self.procs.values():
+        for proc in [*self.procs.values(), *([self.rerun.proc] if self.rerun else [])]:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
@@ -200,6 +232,12 @@ def pytest_sessionfinish(session):
 def slurm_cluster():
     """The SLURM cluster's environment for SLURM commands, or why there is none (a string)."""
     return _runs.cluster if _runs is not None else "no test of this session needed it"
+
+
+@pytest.fixture(scope="session")
+def slurm_rerun(two_runs) -> SlurmRerun | None:
+    """The SLURM partial re-run started when `two_runs` finished (None without a cluster)."""
+    return _runs.rerun
 
 
 @pytest.fixture(scope="session")

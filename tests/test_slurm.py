@@ -1,21 +1,21 @@
 """The pipeline on a real SLURM scheduler (single-node cluster, tests/slurm_cluster.py).
 
-The second run of the session fixture `two_runs` is config/test.yaml with `--profile
-profiles/slurm` on that cluster (the determinism test compares it with the local run). Here its
-outputs and the scheduler's own job listing are checked; then one explainer setting changes, and
-the dry-run must list, and the real re-run submit, only the jobs downstream of it. Skips, saying
-why, where SLURM cannot be set up (no root or apt to install it, or FACESIMXAI_SLURM=0).
+The second of the session's two from-scratch runs (`two_runs`, tests/conftest.py) is
+config/test.yaml with `--profile profiles/slurm` on that cluster; the determinism test compares
+it with the local run. Here its outputs and the scheduler's own job listing are checked, and
+the partial re-run: with one explainer setting changed, the dry-run must list, and the real
+re-run submit, only the jobs downstream of it. Skips, saying why, where SLURM cannot be set up
+(no root or apt to install it, or FACESIMXAI_SLURM=0).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
 import yaml
-from conftest import ROOT, job_counts, rerun_after_explainer_change, slurm_snakemake
+from conftest import job_counts
 
 from facesimxai.io import open_zarr
 
@@ -32,14 +32,11 @@ def rules_submitted(env: dict, log: str) -> list[str]:
     return sorted(re.match(r"rule_(.+?)(?:_wildcards_.*)?$", c).group(1) for c in proc.stdout.split())
 
 
-def test_pipeline_on_slurm_and_partial_rerun(slurm_cluster, two_runs, tmp_path, capsys):
+def test_pipeline_on_slurm_and_partial_rerun(slurm_cluster, two_runs, slurm_rerun, capsys):
     if not isinstance(slurm_cluster, dict):
         pytest.skip(slurm_cluster)
     cluster = slurm_cluster
     log = (two_runs[1].parent / "snakemake.log").read_text()
-    work = tmp_path / "w"  # a copy: the determinism and local re-run tests read the original
-    shutil.copytree(two_runs[1].parent, work, symlinks=True)
-    config = ROOT / "config" / "test.yaml"
     listing = subprocess.run(LISTING, env=cluster, capture_output=True, text=True, check=True).stdout
     with capsys.disabled():
         print("\nSLURM job listing after the first run (squeue --states=all):\n" + listing)
@@ -49,22 +46,21 @@ def test_pipeline_on_slurm_and_partial_rerun(slurm_cluster, two_runs, tmp_path, 
     assert not [r for r in submitted if r.endswith("figures")]
     assert listing.count("COMPLETED") >= len(submitted)
     assert re.search(r"\bgpu\s+COMPLETED", listing), "GPU-capable rules go to the gpu partition"
-    res = work / "results"
+    res = two_runs[1]
     n_trials = open_zarr(res / "heatmaps" / "hum" / "lrp.zarr").sizes["trial"]
     assert n_trials > 0 and (res / "regions" / "stats_models.parquet").exists()
     assert (res / "figures" / "latent" / "maxp_lrp_plus_embedding.png").exists()
 
-    changed = tmp_path / "changed.yaml"
-    expected = rerun_after_explainer_change(config, changed)
-    dry = slurm_snakemake(cluster, work, changed, "-n")
-    assert dry.returncode == 0, dry.stderr[-3000:]
-    assert job_counts(dry.stdout + dry.stderr) == expected
-    second = slurm_snakemake(cluster, work, changed)
-    log2 = second.stdout + second.stderr
-    assert second.returncode == 0, log2[-5000:]
+    # The re-run with one explainer setting changed (conftest starts it in the background on a
+    # copy of this run as soon as the run is done).
+    rerun = slurm_rerun
+    assert yaml.safe_load(rerun.config.read_text())["explain"]["explainers"]["lrp_plus"]["epsilon"] == 1e-4
+    assert rerun.dry.returncode == 0, rerun.dry.stderr[-3000:]
+    assert job_counts(rerun.dry.stdout + rerun.dry.stderr) == rerun.expected
+    rc, log2 = rerun.log()
+    assert rc == 0, log2[-5000:]
     resubmitted = rules_submitted(cluster, log2)
     with capsys.disabled():
         print("SLURM jobs of the re-run:", " ".join(resubmitted))
-    want = sorted(r for r, n in expected.items() for _ in range(n) if r != "all" and not r.endswith("figures"))
+    want = sorted(r for r, n in rerun.expected.items() for _ in range(n) if r != "all" and not r.endswith("figures"))
     assert resubmitted == want
-    assert yaml.safe_load(changed.read_text())["explain"]["explainers"]["lrp_plus"]["epsilon"] == 1e-4
