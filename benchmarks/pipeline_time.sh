@@ -7,6 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 SNAKEMAKE="${SNAKEMAKE:-$ROOT/.venv/bin/snakemake}"
 CORES="${CORES:-2}"
+cd "$ROOT"  # Snakemake finds the workflow profile (profiles/default) relative to the current directory
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import xarray as xr
 import yaml
 
@@ -21,6 +22,13 @@ from facesimxai.data.judgments import FACESIM3D_COLUMNS
 from facesimxai.explain.integrity import chunk_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
+# The test process computes on one thread: the two background pipeline runs (BackgroundRuns)
+# share the cores with it, and torch's worker threads spin-wait when they are oversubscribed
+# (a 3-s LRP equality test took 85 s beside the runs with the default of one thread per core).
+# Every rule's thread count is its own; this does not reach them.
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    torch.set_num_threads(1)  # again before each test: library calls set their own count
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
 
 
