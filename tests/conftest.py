@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,9 @@ import pytest
 import torch
 import xarray as xr
 import yaml
+from snakemake.utils import update_config
 
+from facesimxai.config import validate_config
 from facesimxai.data.judgments import FACESIM3D_COLUMNS
 from facesimxai.explain.integrity import chunk_checksums
 
@@ -30,6 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def one_torch_thread():
     torch.set_num_threads(1)  # again before each test: library calls set their own count
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
+
+
+def resolved_config(config: Path = ROOT / "config" / "test.yaml") -> dict:
+    """The config a rule sees: config.yaml updated by ``config``, validated with defaults filled."""
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    update_config(cfg, yaml.safe_load(Path(config).read_text()))
+    return validate_config(cfg)
 
 
 def trial_row(**overrides) -> dict:
@@ -142,32 +152,42 @@ class SlurmRerun:
 
 
 class BackgroundRuns:
-    """The whole DAG on config/test.yaml twice from scratch, side by side in the background: run
-    `a` locally, run `b` through profiles/slurm on a single-node SLURM cluster (locally where
-    there is none). They start as soon as collection shows that a test needs them, and the tests
-    that do not need them run first, so those tests, and the SLURM run's waiting for the
-    scheduler, overlap the local run's computing instead of adding to it."""
+    """The whole DAG on config/test.yaml from scratch, in the background: run `a` locally and, for
+    the tests that compare two runs, run `b` through profiles/slurm on a single-node SLURM cluster
+    (locally where there is none, or where no selected test needs SLURM). They start as soon as
+    collection shows which runs the selected tests need, and the tests that need neither run
+    first, so those tests, and the SLURM run's waiting for the scheduler, overlap the local run's
+    computing instead of adding to it."""
 
     def __init__(self, base: Path):
         self.base, self.config = base, ROOT / "config" / "test.yaml"
         self.stack = contextlib.ExitStack()
-        self.cluster: dict | str = "not started"
+        self.cluster: dict | str = "no selected test needs SLURM"
         self.procs: dict[str, subprocess.Popen] = {}
-        self.result: tuple[Path, Path] | None = None
+        self.failures: dict[str, str] = {}
         self.rerun: SlurmRerun | None = None
+        self.rerun_starter: threading.Thread | None = None
 
-    def start(self) -> None:
-        self.cluster = self._start_cluster()
-        for name in ("a", "b"):
-            work = self.base / name
-            work.mkdir(parents=True)
-            on_slurm = name == "b" and isinstance(self.cluster, dict)
-            cmd = slurm_snakemake_cmd(work, self.config) if on_slurm else snakemake_cmd(work, self.config)
-            log = open(work / "snakemake.log", "w")  # noqa: SIM115 - closed with the stack
-            self.stack.callback(log.close)
-            env = self.cluster if on_slurm else None
-            self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
+    def start(self, second: bool, slurm: bool) -> None:
+        self._launch("a", snakemake_cmd(self.base / "a", self.config), env=None)
+        if not second:
+            return
+        if slurm:  # set up while run `a` already computes (installing SLURM may take a minute)
+            self.cluster = self._start_cluster()
+        if isinstance(self.cluster, dict):
+            self._launch("b", slurm_snakemake_cmd(self.base / "b", self.config), env=self.cluster)
+            self.rerun_starter = threading.Thread(target=self._start_slurm_rerun, daemon=True)
+            self.rerun_starter.start()
+        else:
+            self._launch("b", snakemake_cmd(self.base / "b", self.config), env=None)
+
+    def _launch(self, name: str, cmd: list[str], env: dict | None) -> None:
+        work = self.base / name
+        work.mkdir(parents=True)
+        log = open(work / "snakemake.log", "w")  # noqa: SIM115 - closed with the stack
+        self.stack.callback(log.close)
+        self.procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
 
     def _start_cluster(self) -> dict | str:
         if os.environ.get("FACESIMXAI_SLURM") == "0":
@@ -176,24 +196,31 @@ class BackgroundRuns:
 
         try:
             return self.stack.enter_context(local_cluster(self.base / "slurm"))
-        except ClusterUnavailable as exc:
+        except (ClusterUnavailable, subprocess.SubprocessError, OSError) as exc:
             return f"no SLURM cluster here: {exc}"
 
-    def wait(self) -> tuple[Path, Path]:
-        """The two runs' results folders; fails the test that asks if either run failed."""
-        if self.result is None:
-            for name, proc in self.procs.items():
+    def wait(self, name: str) -> Path:
+        """Run `name`'s results folder; fails the test that asks if the run failed (and every later
+        one at once, without waiting again)."""
+        if name not in self.failures:
+            proc = self.procs[name]
+            try:
                 rc = proc.wait(timeout=1800)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                rc = proc.wait()
+                self.failures.setdefault(name, "timed out after 30 minutes")
+            if rc != 0:
                 log = (self.base / name / "snakemake.log").read_text()
-                assert rc == 0, f"pipeline run {name} failed:\n{log[-5000:]}"
-            self.result = (self.base / "a" / "results", self.base / "b" / "results")
-            self._start_slurm_rerun()
-        return self.result
+                self.failures.setdefault(name, f"exit code {rc}:\n{log[-5000:]}")
+        if name in self.failures:
+            pytest.fail(f"pipeline run {name} failed: {self.failures[name]}", pytrace=False)
+        return self.base / name / "results"
 
     def _start_slurm_rerun(self) -> None:
         """The SLURM test's partial re-run (one explainer setting changed) on a copy of run `b`,
         started as soon as `b` is done: it waits on the scheduler while the other tests run."""
-        if not isinstance(self.cluster, dict):
+        if self.procs["b"].wait() != 0:
             return
         work = self.base / "b_rerun"
         shutil.copytree(self.base / "b", work, symlinks=True)
@@ -208,6 +235,11 @@ class BackgroundRuns:
         self.rerun = SlurmRerun(work, changed, expected, dry, proc)
 
     def stop(self) -> None:
+        if self.rerun_starter is not None:  # it may be starting the re-run: let it finish, then kill that
+            for proc in self.procs.values():
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+            self.rerun_starter.join(timeout=700)
         for proc in [*self.procs.values(), *([self.rerun.proc] if self.rerun else [])]:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -216,19 +248,32 @@ class BackgroundRuns:
 
 
 _runs: BackgroundRuns | None = None
+RUN_FIXTURES = {"first_run": 1, "two_runs": 2}  # tests that need no run go first, then those that need one
+
+
+def _runs_needed(item) -> int:
+    return max((RUN_FIXTURES.get(f, 0) for f in getattr(item, "fixturenames", ())), default=0)
 
 
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: "two_runs" in getattr(item, "fixturenames", ()))  # stable: the rest first
+    items.sort(key=_runs_needed)  # stable
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # pytest then ends the session normally: pytest_sessionfinish stops the runs
 
 
 def pytest_collection_finish(session):
     global _runs
-    if session.config.option.collectonly:
+    opt = session.config.option
+    if opt.collectonly or getattr(opt, "setupplan", False) or session.testsfailed or not session.items:
         return
-    if any("two_runs" in getattr(item, "fixturenames", ()) for item in session.items):
+    needed = max(map(_runs_needed, session.items))
+    if needed:
         _runs = BackgroundRuns(session.config._tmp_path_factory.mktemp("dag"))
-        _runs.start()
+        signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job must not leave runs or daemons
+        _runs.start(second=needed == 2,
+                    slurm=any("slurm_cluster" in getattr(i, "fixturenames", ()) for i in session.items))
 
 
 def pytest_sessionfinish(session):
@@ -237,20 +282,32 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture(scope="session")
-def slurm_cluster():
-    """The SLURM cluster's environment for SLURM commands, or why there is none (a string)."""
-    return _runs.cluster if _runs is not None else "no test of this session needed it"
+def slurm_cluster() -> dict:
+    """The SLURM cluster's environment for SLURM commands; skips, saying why, where there is none.
+    List it before `two_runs` so that the skip comes before the wait for the runs."""
+    if _runs is None or not isinstance(_runs.cluster, dict):
+        pytest.skip(_runs.cluster if _runs is not None else "no background runs in this session")
+    return _runs.cluster
 
 
 @pytest.fixture(scope="session")
-def slurm_rerun(two_runs) -> SlurmRerun | None:
-    """The SLURM partial re-run started when `two_runs` finished (None without a cluster)."""
+def slurm_rerun(slurm_cluster, two_runs) -> SlurmRerun:
+    """The SLURM partial re-run, started in the background as soon as run `b` finished."""
+    _runs.rerun_starter.join()
+    assert _runs.rerun is not None, "the SLURM re-run did not start (see the error above)"
     return _runs.rerun
 
 
 @pytest.fixture(scope="session")
-def two_runs():
-    """Results of the two background runs (local, then SLURM): the determinism test compares
-    them, the SLURM test checks the second run's jobs, and the fault suite compares interrupted
-    runs with the first. Each run's Snakemake log is `snakemake.log` beside its results."""
-    return _runs.wait()
+def first_run() -> Path:
+    """Results of the local background run `a`: the tests of the finished pipeline read it, and
+    the fault suite compares interrupted runs with it. Its Snakemake log is `snakemake.log`
+    beside its results. Copy it before changing anything."""
+    return _runs.wait("a")
+
+
+@pytest.fixture(scope="session")
+def two_runs(first_run) -> tuple[Path, Path]:
+    """Results of both background runs (local, then SLURM where there is a cluster): the
+    determinism test compares them and the SLURM test checks the second run's jobs."""
+    return first_run, _runs.wait("b")

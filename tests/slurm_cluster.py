@@ -55,9 +55,9 @@ def _memory_mb() -> int:
 
 
 # The node advertises more than the machine has (SlurmdParameters=config_overrides keeps slurmd
-# from draining it for that): the profile asks 8-16 GB and 2 CPUs per torch job, sized for the full
-# study, while the test config's jobs need a few hundred MB and one thread and spend most of their
-# time starting up and waiting for status checks, so more of them may share the 2 cores.
+# from draining it for that): the profile asks 8-16 GB per torch job, sized for the full study,
+# while the test config's jobs need a few hundred MB and one thread (config `threads`) and spend
+# most of their time starting up and waiting for status checks, so more of them may share the cores.
 OVERSUBSCRIBE_CPUS = 2
 OVERSUBSCRIBE_MEMORY = 4
 
@@ -66,9 +66,9 @@ def write_config(root: Path) -> Path:
     """slurm.conf for one node (oversubscribed, see above), partitions `main` (default) and `gpu`.
 
     Both partitions hold the same node: the pipeline's profile sends GPU-capable rules to `gpu`,
-    and on this test cluster they run on the CPU (the test config's device is `cpu`). MinJobAge
-    keeps finished jobs in slurmctld (no accounting database) for an hour, so `squeue` still
-    lists every job of the run when the test reads it.
+    and on this test cluster they run on the CPU (the test config's device is `cpu`). MinJobAge=0
+    keeps finished jobs in slurmctld (no accounting database) for the cluster's life, so `squeue`
+    still lists every job of the run however late in the session the test reads it.
     """
     host = socket.gethostname().split(".")[0]
     cpus, memory = OVERSUBSCRIBE_CPUS * os.cpu_count(), OVERSUBSCRIBE_MEMORY * _memory_mb()
@@ -99,7 +99,7 @@ SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
-MinJobAge=3600
+MinJobAge=0
 SlurmdParameters=config_overrides
 NodeName={host} CPUs={cpus} RealMemory={memory} State=UNKNOWN
 PartitionName=main Nodes={host} Default=YES MaxTime=INFINITE State=UP

@@ -203,6 +203,8 @@ def test_summary_ranks_with_a_paired_lead():
     table = metric_table(scores, 500, 0)
     best = {b["metric"]: b for b in best_explainers(scores, table, 500, 0)}
     assert best["deletion_auc"]["best"] == "good" and best["deletion_auc"]["lead_excludes_zero"]
+    scores.loc[:4, "deletion_auc"] = np.nan  # 5 trials without a score: counted out, and logged
+    assert metric_table(scores, 200, 0).set_index(["explainer", "metric"]).loc[("good", "deletion_auc"), "n"] == n - 5
     mean, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0, 4.0, np.nan]), 0, 500)
     assert lo < mean == 2.5 < hi  # the NaN is left out
     assert mean_ci(np.array([0.3, 0.3]), 0) == (0.3, 0.3, 0.3)
@@ -225,13 +227,13 @@ def test_region_agreement_is_the_per_trial_rank_correlation():
 
 
 @pytest.mark.integration
-def test_occlusion_store_has_the_lrp_format_and_feeds_region_relevance(two_runs, tmp_path):
+def test_occlusion_store_has_the_lrp_format_and_feeds_region_relevance(first_run, tmp_path):
     from facesimxai.explain.part import explain_part
     from facesimxai.explain.store import gather_heatmaps
     from facesimxai.io import open_zarr
     from facesimxai.regions.relevance import compute_region_relevance
 
-    res = two_runs[0]
+    res = first_run
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
     explain_cfg = {"splits": ["test"], "engine": "auto", "dtype": "float32", "chunk_trials": 16, "batch_size": 8,
                    "basis_batch": 8}

@@ -14,7 +14,6 @@ import re
 import subprocess
 
 import pytest
-import yaml
 from conftest import job_counts
 
 from facesimxai.io import open_zarr
@@ -33,9 +32,7 @@ def rules_submitted(env: dict, log: str) -> list[str]:
 
 
 def test_pipeline_on_slurm_and_partial_rerun(slurm_cluster, two_runs, slurm_rerun, capsys):
-    if not isinstance(slurm_cluster, dict):
-        pytest.skip(slurm_cluster)
-    cluster = slurm_cluster
+    cluster = slurm_cluster  # skips, saying why, where SLURM cannot be set up
     log = (two_runs[1].parent / "snakemake.log").read_text()
     listing = subprocess.run(LISTING, env=cluster, capture_output=True, text=True, check=True).stdout
     with capsys.disabled():
@@ -54,7 +51,6 @@ def test_pipeline_on_slurm_and_partial_rerun(slurm_cluster, two_runs, slurm_reru
     # The re-run with one explainer setting changed (conftest starts it in the background on a
     # copy of this run as soon as the run is done).
     rerun = slurm_rerun
-    assert yaml.safe_load(rerun.config.read_text())["explain"]["explainers"]["lrp_plus"]["epsilon"] == 1e-4
     assert rerun.dry.returncode == 0, rerun.dry.stderr[-3000:]
     assert job_counts(rerun.dry.stdout + rerun.dry.stderr) == rerun.expected
     rc, log2 = rerun.log()

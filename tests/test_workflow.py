@@ -15,7 +15,16 @@ import pytest
 import torch
 import xarray as xr
 import yaml
-from conftest import ROOT, job_counts, rerun_after_explainer_change, run_ok, snakemake, trial_row, write_trials
+from conftest import (
+    ROOT,
+    job_counts,
+    rerun_after_explainer_change,
+    resolved_config,
+    run_ok,
+    snakemake,
+    trial_row,
+    write_trials,
+)
 from PIL import Image
 
 from facesimxai.data.render import render_face
@@ -28,8 +37,8 @@ RULE_LOGS = ["render_faces", "render_pretrain", "simulate_judgments", "clean_jud
              "train_head_hum", "train_head_maxp", "model_figures"]
 
 
-def test_dag_builds_every_output_with_a_log_per_rule(two_runs):
-    res = two_runs[0]
+def test_dag_builds_every_output_with_a_log_per_rule(first_run):
+    res = first_run
     trials = pd.read_parquet(res / "judgments" / "trials.parquet")
     assert {"trial_id", "triplet_index", "odd_pos", "split", "head_odd", "source"} <= set(trials.columns)
     assert set(trials["split"]) == {"train", "val", "test"} and (trials["source"] == "simulated").all()
@@ -56,18 +65,18 @@ def test_dag_builds_every_output_with_a_log_per_rule(two_runs):
             assert (res / "logs" / f"gather_heatmaps_{model}_{explainer}.log").stat().st_size > 0
 
 
-def test_scatter_parts_gather_into_the_single_part_store(two_runs, tmp_path):
+def test_scatter_parts_gather_into_the_single_part_store(first_run, tmp_path):
     """config/test.yaml explains each store in one part; the scatter itself is checked here: three
     parts gathered equal the pipeline's store, and parts that miss a range are refused."""
     from facesimxai.explain.integrity import StoreError
     from facesimxai.explain.part import explain_part
     from facesimxai.explain.store import gather_heatmaps
 
-    res, m = two_runs[0], two_runs[0] / "models"
+    res, m = first_run, first_run / "models"
     store = open_zarr(res / "heatmaps" / "hum" / "lrp.zarr")
     explainer = json.loads(store.attrs["explainer"])
-    explain_cfg = {"splits": ["train", "val", "test"], "engine": "auto", "dtype": "float32", "chunk_trials": 8,
-                   "batch_size": 16, "basis_batch": 32}
+    # the store settings the pipeline passes (workflow/rules/common.smk, explain_settings)
+    explain_cfg = {k: v for k, v in resolved_config()["explain"].items() if k not in ("explainers", "threads")}
     parts, markers = [tmp_path / f"p{i}.zarr" for i in (1, 2, 3)], [tmp_path / f"p{i}.json" for i in (1, 2, 3)]
     for i, (part, marker) in enumerate(zip(parts, markers, strict=True), start=1):
         explain_part(m / "backbone.pt", m / "hum" / "head.pt", res / "faces" / "manifest.parquet",
@@ -85,8 +94,8 @@ def test_scatter_parts_gather_into_the_single_part_store(two_runs, tmp_path):
     assert not (tmp_path / "t.zarr").exists()
 
 
-def test_landmark_stage_writes_landmarks_masks_figures_and_logs(two_runs):
-    res = two_runs[0]
+def test_landmark_stage_writes_landmarks_masks_figures_and_logs(first_run):
+    res = first_run
     lm = open_zarr(res / "landmarks" / "landmarks.zarr")
     assert lm["landmarks"].dims == ("face", "point", "xyz") and lm["landmarks"].shape == (8, 478, 3)
     masks = open_zarr(res / "regions" / "masks.zarr")
@@ -99,8 +108,8 @@ def test_landmark_stage_writes_landmarks_masks_figures_and_logs(two_runs):
         assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
-def test_region_stage_scores_every_map_and_tests_recovery(two_runs):
-    res = two_runs[0]
+def test_region_stage_scores_every_map_and_tests_recovery(first_run):
+    res = first_run
     n_trials = len(pd.read_parquet(res / "judgments" / "trials.parquet"))
     for model in ("hum", "maxp"):
         table = pd.read_parquet(res / "regions" / model / "lrp_trials.parquet")
@@ -122,8 +131,8 @@ def test_region_stage_scores_every_map_and_tests_recovery(two_runs):
         assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
-def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_runs):
-    a, b = two_runs
+def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(first_run):
+    a, b = first_run
     answers = pd.read_parquet(a / "vlm" / "answers.parquet")
     trials = pd.read_parquet(a / "judgments" / "trials.parquet").set_index("trial_id")
     n = 12  # config/test.yaml: 12 trials × 3 orders, plus one heatmap reading per explain model and trial
@@ -152,8 +161,8 @@ def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_run
         assert (a / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
-def test_faithfulness_stage_compares_every_explainer_on_held_out_trials(two_runs):
-    res = two_runs[0]
+def test_faithfulness_stage_compares_every_explainer_on_held_out_trials(first_run):
+    res = first_run
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())["faithfulness"]
     trials = pd.read_parquet(res / "judgments" / "trials.parquet").set_index("trial_id")
     explainers = {"lrp", "lrp_plus", "gradient", "gradient_x_input", "occlusion", "random"}
@@ -209,7 +218,7 @@ def test_same_config_gives_identical_results(two_runs):
         assert sums[0] == sums[1], rel
 
 
-def test_explorer_in_headless_chromium(two_runs):
+def test_explorer_in_headless_chromium(first_run):
     """Open the explorer from disk, filter the table, open a trial: its overlays load, at the
     store's map size. Screenshots go to results/screenshots/ of the run and of the repository."""
     from browser import BrowserUnavailable, dom, find_chromium, screenshot
@@ -218,7 +227,7 @@ def test_explorer_in_headless_chromium(two_runs):
         browser = find_chromium()
     except BrowserUnavailable as exc:
         pytest.skip(str(exc))
-    res = two_runs[0]
+    res = first_run
     site = res / "explorer"
     meta = json.loads(re.search(r"FSX\.setMeta\((.*)\);", (site / "data" / "meta.js").read_text()).group(1))
     trials = pd.read_parquet(res / "judgments" / "trials.parquet")
@@ -250,28 +259,28 @@ def test_explorer_in_headless_chromium(two_runs):
         assert im.size == (1300, 1000)
 
 
-def test_report_holds_every_figure_and_points_to_the_explorer(two_runs, tmp_path):
+def test_report_holds_every_figure_and_points_to_the_explorer(first_run, tmp_path):
     report = tmp_path / "report.html"
-    proc = snakemake(two_runs[0].parent, ROOT / "config" / "test.yaml", "--report", str(report))
+    proc = snakemake(first_run.parent, ROOT / "config" / "test.yaml", "--report", str(report))
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = report.read_text(errors="replace")
-    figures = sorted((two_runs[0] / "figures").rglob("*.png"))
+    figures = sorted((first_run / "figures").rglob("*.png"))
     assert len(figures) >= 27
     missing = [f.name for f in figures if f.name not in html]
     assert not missing, f"figures not in the report: {missing}"
     assert "results/explorer/index.html" in html
 
 
-def test_rerun_has_nothing_to_do(two_runs):
-    proc = snakemake(two_runs[0].parent, ROOT / "config" / "test.yaml", "-n")
+def test_rerun_has_nothing_to_do(first_run):
+    proc = snakemake(first_run.parent, ROOT / "config" / "test.yaml", "-n")
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_changing_one_explainer_reruns_only_its_dependents(two_runs, tmp_path):
+def test_changing_one_explainer_reruns_only_its_dependents(first_run, tmp_path):
     """Edit one explainer's epsilon: the dry-run lists exactly its chain, and the real re-run
     runs only that chain and leaves every other output untouched."""
     work = tmp_path / "partial"
-    shutil.copytree(two_runs[1].parent, work, symlinks=True)
+    shutil.copytree(first_run.parent, work, symlinks=True)
     changed = tmp_path / "changed.yaml"
     expected = rerun_after_explainer_change(ROOT / "config" / "test.yaml", changed)
     dry = snakemake(work, changed, "-n")

@@ -15,12 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-import yaml
-from snakemake.utils import update_config
-
-from facesimxai.config import validate_config
-
-ROOT = Path(__file__).resolve().parents[2]
+from conftest import ROOT, resolved_config
 
 CHILD = textwrap.dedent("""
     import importlib, logging, os, signal, sys
@@ -58,18 +53,10 @@ def run_child(code: str, target: str, kill_at: int = 0, cwd: Path = ROOT,
     return proc.returncode, calls, proc.stderr
 
 
-def resolved_config(config: Path = ROOT / "config" / "test.yaml") -> dict:
-    """The config a rule sees: config.yaml updated by ``config``, validated with defaults filled."""
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    update_config(cfg, yaml.safe_load(Path(config).read_text()))
-    return validate_config(cfg)
-
-
-def rule_threads(rule: str, config: Path = ROOT / "config" / "test.yaml") -> int:
-    """Threads the pipeline gave `rule`: profiles/default's set-threads, else config `threads`
-    (torch results depend on the thread count, so a re-run must use the same)."""
-    profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
-    return int(profile.get("set-threads", {}).get(rule, resolved_config(config)["threads"]))
+def pipeline_threads(config: Path = ROOT / "config" / "test.yaml") -> int:
+    """Threads the pipeline gives its multi-threaded rules (config `threads`): torch results
+    depend on the thread count, so a resumed computation must use the same."""
+    return int(resolved_config(config)["threads"])
 
 
 def literal(value) -> str:

@@ -30,9 +30,9 @@ def config_with(tmp_path: Path, **changes) -> Path:
     return path
 
 
-def copy_run(two_runs, tmp_path: Path) -> Path:
+def copy_run(first_run, tmp_path: Path) -> Path:
     work = tmp_path / "work"
-    shutil.copytree(two_runs[0].parent, work, symlinks=True)
+    shutil.copytree(first_run.parent, work, symlinks=True)
     return work
 
 
@@ -63,8 +63,8 @@ def test_truncated_weights_file_names_the_file(tmp_path):
     assert not list((tmp_path / "results" / "models").glob("backbone*"))
 
 
-def test_missing_face_image_names_the_image(two_runs, tmp_path):
-    work = copy_run(two_runs, tmp_path)
+def test_missing_face_image_names_the_image(first_run, tmp_path):
+    work = copy_run(first_run, tmp_path)
     image = work / "results" / "faces" / "images" / "face_003.png"
     image.unlink()
     log = failed(snakemake(work, ROOT / "config" / "test.yaml", "--forcerun", "core_features",
@@ -74,8 +74,8 @@ def test_missing_face_image_names_the_image(two_runs, tmp_path):
     assert not (work / "results" / "models" / "core_features.zarr").exists()
 
 
-def test_region_file_with_unknown_landmark_index_names_region_and_index(two_runs, tmp_path):
-    work = copy_run(two_runs, tmp_path)
+def test_region_file_with_unknown_landmark_index_names_region_and_index(first_run, tmp_path):
+    work = copy_run(first_run, tmp_path)
     regions = yaml.safe_load((ROOT / "resources" / "regions.yaml").read_text())
     first = next(iter(regions["regions"]))
     regions["regions"][first]["indices"][0] = 999

@@ -1,6 +1,6 @@
 """SIGKILL during each long stage, then a re-run: it completes, recomputes no more than the
 interrupted unit (an epoch, a batch, a scatter part; the whole job for PCA), leaves nothing that
-looks complete meanwhile, and its results equal the uninterrupted pipeline run (``two_runs``)."""
+looks complete meanwhile, and its results equal the uninterrupted pipeline run (``first_run``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 import torch
 import yaml
 from conftest import ROOT
-from killing import literal, resolved_config, rule_threads, run_child
+from killing import literal, pipeline_threads, resolved_config, run_child
 
 from facesimxai.io import open_zarr
 from facesimxai.latent.autoencoder import holdout_mask
@@ -48,8 +48,8 @@ def kill_and_resume(code: str, target: str, kill_at: int, outputs: list, resume_
     return calls, log
 
 
-def test_killed_pretraining_resumes_at_its_last_epoch(two_runs, tmp_path):
-    ref = two_runs[0]
+def test_killed_pretraining_resumes_at_its_last_epoch(first_run, tmp_path):
+    ref = first_run
     cfg = resolved_config()["backbone"]
     metrics = json.loads((ref / "models" / "backbone.json").read_text())
     per_epoch = math.ceil(metrics["n_train_renders"] / cfg["pretrain"]["batch_size"])
@@ -57,7 +57,7 @@ def test_killed_pretraining_resumes_at_its_last_epoch(two_runs, tmp_path):
     out, out_metrics = tmp_path / "backbone.pt", tmp_path / "backbone.json"
     code = f"""
         from facesimxai.models.backbone import build_backbone
-        build_backbone({str(ref / "pretrain" / "renders.zarr")!r}, {literal(cfg)}, "cpu", {rule_threads("backbone")},
+        build_backbone({str(ref / "pretrain" / "renders.zarr")!r}, {literal(cfg)}, "cpu", {pipeline_threads()},
                        {str(out)!r}, {str(out_metrics)!r})
     """
     # die at the first step of epoch 2 (after epoch 1's state was saved)
@@ -70,8 +70,8 @@ def test_killed_pretraining_resumes_at_its_last_epoch(two_runs, tmp_path):
 
 
 @pytest.mark.parametrize("model", ["hum", "maxp"])
-def test_killed_head_training_resumes_mid_run(two_runs, tmp_path, model):
-    ref = two_runs[0]
+def test_killed_head_training_resumes_mid_run(first_run, tmp_path, model):
+    ref = first_run
     cfg = resolved_config()["models"]
     metrics = json.loads((ref / "models" / model / "metrics.json").read_text())
     per_epoch = math.ceil(metrics["n"]["train"] / cfg["train"]["batch_size"])
@@ -81,7 +81,7 @@ def test_killed_head_training_resumes_mid_run(two_runs, tmp_path, model):
         m = {str(ref / "models")!r}
         train_head(m + "/core_features.zarr", {str(ref / "judgments" / "trials.parquet")!r},
                    m + "/maxp_targets.parquet", {model!r}, {literal(cfg)}, "cpu",
-                   {rule_threads("train_head")}, {str(out)!r}, {str(out_metrics)!r})
+                   {pipeline_threads()}, {str(out)!r}, {str(out_metrics)!r})
     """
     kill_at = per_epoch + 1 + per_epoch // 2  # in the middle of epoch 2
     calls, log = kill_and_resume(code, ADAM_STEP, kill_at, [out, out_metrics], tmp_path / "head.pt.resume")
@@ -92,8 +92,8 @@ def test_killed_head_training_resumes_mid_run(two_runs, tmp_path, model):
     assert same_weights(out, ref / "models" / model / "head.pt")
 
 
-def test_killed_autoencoder_resumes_at_its_last_epoch(two_runs, tmp_path):
-    ref = two_runs[0]
+def test_killed_autoencoder_resumes_at_its_last_epoch(first_run, tmp_path):
+    ref = first_run
     full = resolved_config()
     cfg, how = full["latent"]["autoencoder"], full["latent"]["normalise"]
     store = ref / "heatmaps" / "hum" / "lrp.zarr"
@@ -105,7 +105,7 @@ def test_killed_autoencoder_resumes_at_its_last_epoch(two_runs, tmp_path):
     code = f"""
         from facesimxai.latent.autoencoder import run_autoencoder
         run_autoencoder({str(store)!r}, {literal(cfg)}, {how!r}, "cpu", *{[str(p) for p in outs]!r},
-                        threads={rule_threads("autoencoder")})
+                        threads={pipeline_threads()})
     """
     calls, log = kill_and_resume(code, ADAM_STEP, per_epoch + 1 + per_epoch // 2, outs,
                                  tmp_path / "autoencoder.pt.resume")
@@ -119,10 +119,10 @@ def test_killed_autoencoder_resumes_at_its_last_epoch(two_runs, tmp_path):
     assert got["history"] == exp["history"] and got["holdout_mse"] == exp["holdout_mse"]
 
 
-def test_killed_pca_reruns_the_job_and_leaves_no_store(two_runs, tmp_path):
+def test_killed_pca_reruns_the_job_and_leaves_no_store(first_run, tmp_path):
     """PCA's unit is the job (one streaming pass, minutes even at full scale): killed between two
     partial fits it leaves no store, and the re-run equals the uninterrupted one."""
-    ref = two_runs[0]
+    ref = first_run
     full = resolved_config()
     cfg = {**full["latent"]["pca"], "normalise": full["latent"]["normalise"]}
     out = tmp_path / "pca.zarr"
@@ -139,8 +139,8 @@ def test_killed_pca_reruns_the_job_and_leaves_no_store(two_runs, tmp_path):
         assert np.array_equal(got[var].to_numpy(), want[var].to_numpy()), var
 
 
-def test_killed_vlm_run_resumes_at_the_interrupted_batch(two_runs, tmp_path):
-    ref = two_runs[0]
+def test_killed_vlm_run_resumes_at_the_interrupted_batch(first_run, tmp_path):
+    ref = first_run
     full = resolved_config()
     cfg = {k: v for k, v in full["vlm"].items() if k not in ("resources", "top_k", "n_permutations")}
     cfg["model"] = "results/vlm/tiny_model"  # as the rule passes it, relative to the work directory
@@ -167,10 +167,10 @@ def test_killed_vlm_run_resumes_at_the_interrupted_batch(two_runs, tmp_path):
     pd.testing.assert_frame_equal(got.drop(columns=timing), want.drop(columns=timing))
 
 
-def test_killed_explain_run_resumes_only_the_missing_parts(two_runs, tmp_path):
+def test_killed_explain_run_resumes_only_the_missing_parts(first_run, tmp_path):
     """SIGKILL of the whole Snakemake run during the LRP scatter, re-run: only unfinished parts
     are recomputed, and the stores equal those of an uninterrupted run."""
-    reference = two_runs[0]
+    reference = first_run
     work = tmp_path / "resume"
     shutil.copytree(reference.parent, work, symlinks=True)
     heat = work / "results" / "heatmaps"

@@ -16,9 +16,9 @@ from facesimxai.latent.pca import run_pca
 
 
 @pytest.fixture
-def store(two_runs, tmp_path) -> Path:
+def store(first_run, tmp_path) -> Path:
     """The pipeline's hum/lrp store, re-chunked to 4 chunks so a middle chunk can be damaged."""
-    ds = open_zarr(two_runs[0] / "heatmaps" / "hum" / "lrp.zarr").load()
+    ds = open_zarr(first_run / "heatmaps" / "hum" / "lrp.zarr").load()
     ds.attrs = {k: v for k, v in ds.attrs.items() if not k.startswith("relevance_chunk")}
     for var in ds.variables.values():
         var.encoding = {}
@@ -66,9 +66,9 @@ def test_store_without_checksums_is_refused(store):
 
 
 @pytest.mark.integration
-def test_damaged_store_stops_the_stage_that_reads_it(two_runs, tmp_path):
+def test_damaged_store_stops_the_stage_that_reads_it(first_run, tmp_path):
     work = tmp_path / "work"
-    shutil.copytree(two_runs[0].parent, work, symlinks=True)
+    shutil.copytree(first_run.parent, work, symlinks=True)
     store = work / "results" / "heatmaps" / "maxp" / "lrp.zarr"
     chunk = sorted((store / "relevance" / "c").iterdir())[0] / "0" / "0"
     good = chunk.read_bytes()

@@ -25,9 +25,14 @@ def metric_table(scores: pd.DataFrame, n_boot: int, seed: int) -> pd.DataFrame:
     rows = []
     for (model, explainer), g in scores.groupby(["model", "explainer"], sort=False):
         for metric, higher in METRICS.items():
-            mean, lo, hi = mean_ci(g[metric].to_numpy(), seed, n_boot)
+            values = g[metric].to_numpy(float)
+            n = int(np.isfinite(values).sum())  # mean_ci averages the finite scores only
+            if n < len(values):
+                log.warning("%s/%s: %d of %d trials have no finite %s; the mean is over the other %d",
+                            model, explainer, len(values) - n, len(values), metric, n)
+            mean, lo, hi = mean_ci(values, seed, n_boot)
             rows.append({"model": model, "explainer": explainer, "method": g["method"].iloc[0], "metric": metric,
-                         "higher_is_better": higher, "mean": mean, "ci_low": lo, "ci_high": hi, "n": len(g)})
+                         "higher_is_better": higher, "mean": mean, "ci_low": lo, "ci_high": hi, "n": n})
     return pd.DataFrame(rows)
 
 
