@@ -25,6 +25,9 @@ from facesimxai.data.judgments import FACESIM3D_COLUMNS
 from facesimxai.explain.integrity import chunk_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
+
+
 # The test process computes on one thread: the two background pipeline runs (BackgroundRuns)
 # share the cores with it, and torch's worker threads spin-wait when they are oversubscribed
 # (a 3-s LRP equality test took 85 s beside the runs with the default of one thread per core).
@@ -32,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     torch.set_num_threads(1)  # again before each test: library calls set their own count
-os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
 
 
 def resolved_config(config: Path = ROOT / "config" / "test.yaml") -> dict:
