@@ -131,8 +131,8 @@ def test_region_stage_scores_every_map_and_tests_recovery(first_run):
         assert (res / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
-def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(first_run):
-    a, b = first_run
+def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_runs):
+    a, b = two_runs
     answers = pd.read_parquet(a / "vlm" / "answers.parquet")
     trials = pd.read_parquet(a / "judgments" / "trials.parquet").set_index("trial_id")
     n = 12  # config/test.yaml: 12 trials × 3 orders, plus one heatmap reading per explain model and trial
