@@ -315,6 +315,25 @@ def test_config_typo_stops_the_run_naming_the_key(tmp_path):
     assert "unknown config key(s) 'n_face' under 'faces.synthetic'" in proc.stdout + proc.stderr
 
 
+def test_a_config_file_stands_alone_from_any_working_directory(tmp_path):
+    """A --configfile sits on the schema defaults, never on config/config.yaml, also from the
+    repository root where that file exists (Snakemake layered it there and skipped it elsewhere).
+    Observable: without a `vlm` block the default backend `none` leaves the VLM stage out,
+    while the demo config's `transformers` would add it."""
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    del cfg["vlm"]
+    cfg["results"] = str(tmp_path / "results")
+    path = tmp_path / "no_vlm.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    from_root = subprocess.run([sys.executable, "-m", "snakemake", "--configfile", str(path), "--cores", "1",
+                                "-n", "--nolock"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    elsewhere = snakemake(tmp_path / "work", path, "-n")
+    assert from_root.returncode == 0 and elsewhere.returncode == 0, from_root.stderr[-2000:] + elsewhere.stderr[-2000:]
+    root_jobs, other_jobs = (job_counts(p.stdout + p.stderr) for p in (from_root, elsewhere))
+    assert "vlm" not in root_jobs and "tiny_vlm" not in root_jobs
+    assert root_jobs == other_jobs
+
+
 def _real_data_config(tmp_path: Path, trial_rows: list[dict]) -> Path:
     faces = tmp_path / "cfd"
     faces.mkdir()
