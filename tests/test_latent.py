@@ -145,3 +145,28 @@ def test_embedding_sample_caps_the_quadratic_steps():
     s = embedding_sample(1000, 50, 3)
     assert len(s) == 50 and len(set(s)) == 50 and (np.diff(s) > 0).all() and s.max() < 1000
     assert np.array_equal(s, embedding_sample(1000, 50, 3))
+
+
+def test_streaming_pca_pins_blas_threads_whatever_the_caller_set(tmp_path, monkeypatch):
+    """Regression (CI issue item 0): a resumed PCA differed from the pipeline's in the last float32
+    digit where the test's child and the job ran BLAS on different thread counts. The fit now runs on
+    a fixed thread count, so callers with 1 or 2 BLAS threads get bit-identical scores."""
+    from sklearn.decomposition import IncrementalPCA
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from facesimxai.numerics import DETERMINISTIC_BLAS_THREADS
+
+    seen, original = [], IncrementalPCA.partial_fit
+
+    def recording(self, *args, **kwargs):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(IncrementalPCA, "partial_fit", recording)
+    write_store(tmp_path / "s.zarr", structured_maps(120, noise=0.05))
+    results = []
+    for outer in (1, 2):
+        with threadpool_limits(limits=outer, user_api="blas"):
+            results.append(streaming_pca(tmp_path / "s.zarr", 5, 16, "abs_sum")[1])
+    assert seen and set(seen) == {DETERMINISTIC_BLAS_THREADS}
+    assert np.array_equal(results[0], results[1])

@@ -17,13 +17,24 @@ from tqdm import tqdm
 from facesimxai.explain.integrity import open_heatmaps
 from facesimxai.io import atomic_path, open_zarr
 from facesimxai.latent.maps import batch_bounds, read_maps, trial_coords
+from facesimxai.numerics import pinned_blas
 
 log = logging.getLogger(__name__)
 
 
 def streaming_pca(store: Path | str, n_components: int, batch: int,
                   normalise: str) -> tuple[IncrementalPCA, np.ndarray]:
-    """Fit IncrementalPCA over the store in batches, then project every map; returns (pca, scores)."""
+    """Fit IncrementalPCA over the store in batches, then project every map; returns (pca, scores).
+
+    BLAS threads are pinned (``numerics.pinned_blas``): the SVDs of ``partial_fit`` round differently
+    for different thread counts, and a resumed or re-submitted job must give the same scores.
+    """
+    with pinned_blas():
+        return _streaming_pca(store, n_components, batch, normalise)
+
+
+def _streaming_pca(store: Path | str, n_components: int, batch: int,
+                   normalise: str) -> tuple[IncrementalPCA, np.ndarray]:
     ds = open_heatmaps(store)
     n = ds.sizes["trial"]
     k = min(n_components, n, int(np.prod(ds["relevance"].shape[-2:])))
