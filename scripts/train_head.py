@@ -1,4 +1,4 @@
-"""Rule train_head → facesimxai.models.train.train_head (model = hum | maxp)."""
+"""Rule train_head → facesimxai.models.train.train_head (model = hum | maxp | hum_distance)."""
 
 from facesimxai.logs import rule_logging
 from facesimxai.models.train import train_head

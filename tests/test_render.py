@@ -22,8 +22,8 @@ def test_same_seed_gives_byte_identical_renders():
 
 def test_pretrain_renders_do_not_depend_on_worker_count():
     aug = Augmentation()
-    one, ids, _ = pretrain_renders(9, 2, seed=3, size=64, aug=aug, workers=1)
-    two, ids2, _ = pretrain_renders(9, 2, seed=3, size=64, aug=aug, workers=2)
+    one, ids, _, _ = pretrain_renders(9, 2, seed=3, size=64, aug=aug, workers=1)
+    two, ids2, _, _ = pretrain_renders(9, 2, seed=3, size=64, aug=aug, workers=2)
     assert one.tobytes() == two.tobytes() and np.array_equal(ids, ids2)
     # Augmentation really varies the renders of one identity.
     assert np.abs(one[0].astype(int) - one[1].astype(int)).mean() > 2

@@ -196,7 +196,8 @@ def test_same_config_gives_identical_results(two_runs):
     ground truth), equal values for every table and Zarr store, equal tensors in every checkpoint."""
     a, b = two_runs
     for rel in ["faces/images/face_001.png", "faces/images/face_008.png", "judgments/simulated/trials.csv",
-                "judgments/cleaning_summary.csv", "regions/ground_truth.json"]:
+                "judgments/cleaning_summary.csv", "regions/ground_truth.json", "models/probe.json",
+                "models/generalisation.json", "regions/interventional.json"]:
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     volatile = ["seconds", "source_file"]  # wall-clock times; absolute paths of the run's inputs
     tables = sorted(p.relative_to(a) for p in a.rglob("*.parquet") if "parts" not in p.parts)
@@ -205,7 +206,7 @@ def test_same_config_gives_identical_results(two_runs):
         da, db = (pd.read_parquet(r / rel).drop(columns=volatile, errors="ignore") for r in (a, b))
         pd.testing.assert_frame_equal(da, db, obj=str(rel))
     checkpoints = sorted(p.relative_to(a) for p in a.rglob("*.pt"))
-    assert len(checkpoints) == 8  # backbone, 2 heads, 1 extra VGG-Hum seed, 4 autoencoders
+    assert len(checkpoints) == 9  # backbone, 3 heads (hum, maxp, hum_distance), 1 extra VGG-Hum seed, 4 autoencoders
     for rel in checkpoints:
         sa, sb = (torch.load(r / rel, weights_only=True)["state_dict"] for r in (a, b))
         assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa), rel

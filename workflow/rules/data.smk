@@ -53,6 +53,22 @@ rule render_pretrain:
         "../../scripts/render_pretrain.py"
 
 
+# Fresh faces no model saw: the probe, generalisation and interventional stages (rendered for any data).
+rule render_unseen:
+    output:
+        directory(f"{R}/unseen/faces.zarr"),
+    params:
+        unseen=config["unseen"],
+        image_size=config["image_size"],
+    threads: config["threads"]
+    log:
+        f"{R}/logs/render_unseen.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/render_unseen.py"
+
+
 if SIMULATED:
 
     rule simulate_judgments:

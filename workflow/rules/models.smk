@@ -70,7 +70,7 @@ rule train_head:
         head=f"{R}/models/{{model}}/head.pt",
         metrics=f"{R}/models/{{model}}/metrics.json",
     wildcard_constraints:
-        model="hum|maxp",
+        model="hum_distance|hum|maxp",
     params:
         models=config["models"],
         device=config["device"],
@@ -90,7 +90,7 @@ rule train_head:
 rule model_figures:
     input:
         backbone=f"{R}/models/backbone.json",
-        heads=expand(f"{R}/models/{{model}}/metrics.json", model=["hum", "maxp"]),
+        heads=expand(f"{R}/models/{{model}}/metrics.json", model=config["models"]["trained"]),
     output:
         report(
             f"{R}/figures/models/training.png",
@@ -103,3 +103,70 @@ rule model_figures:
         "../../envs/analysis.yaml"
     script:
         "../../scripts/model_figures.py"
+
+
+rule probe:
+    input:
+        backbone=f"{R}/models/backbone.pt",
+        unseen=f"{R}/unseen/faces.zarr",
+    output:
+        f"{R}/models/probe.json",
+    params:
+        last_core_layer=config["models"]["last_core_layer"],
+        probe=config["probe"],
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+    log:
+        f"{R}/logs/probe.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/probe.py"
+
+
+rule generalisation:
+    input:
+        backbone=f"{R}/models/backbone.pt",
+        heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
+        features=f"{R}/models/core_features.zarr",
+        trials=f"{R}/judgments/trials.parquet",
+        splits=f"{R}/judgments/splits.json",
+        maxp_targets=f"{R}/models/maxp_targets.parquet",
+        unseen=f"{R}/unseen/faces.zarr",
+    output:
+        f"{R}/models/generalisation.json",
+    params:
+        models=config["models"],
+        generalisation=config["generalisation"],
+        observers=config["judgments"]["simulated"] if SIMULATED else None,
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+    log:
+        f"{R}/logs/generalisation.log",
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../../scripts/generalisation.py"
+
+
+rule model_validity_figure:
+    input:
+        probe=f"{R}/models/probe.json",
+        generalisation=f"{R}/models/generalisation.json",
+        interventional=f"{R}/regions/interventional.json" if SIMULATED else [],
+    output:
+        report(
+            f"{R}/figures/models/validity.png",
+            caption="../report/model_validity.rst",
+            category="3 Models",
+        ),
+    log:
+        f"{R}/logs/model_validity_figure.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/model_validity_figure.py"

@@ -98,3 +98,32 @@ rule ground_truth:
         "../../envs/analysis.yaml"
     script:
         "../../scripts/ground_truth.py"
+
+
+# Interventional truth over the parameter groups (needs the simulated observers' weights).
+if SIMULATED:
+
+    rule interventional:
+        input:
+            backbone=f"{R}/models/backbone.pt",
+            heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
+            unseen=f"{R}/unseen/faces.zarr",
+        output:
+            summary=f"{R}/regions/interventional.json",
+            table=f"{R}/regions/interventional.parquet",
+        params:
+            interventional=config["interventional"],
+            observers=config["judgments"]["simulated"],
+            models=config["models"],
+            image_size=config["interventional"]["render_size"] or config["image_size"],
+            device=config["device"],
+        threads: config["threads"]
+        resources:
+            gpu=gpus(),
+            mem_mb=8000,
+        log:
+            f"{R}/logs/interventional.log",
+        conda:
+            "../../envs/torch.yaml"
+        script:
+            "../../scripts/interventional.py"

@@ -157,13 +157,14 @@ def load_faces(manifest: Path | str) -> tuple[pd.DataFrame, np.ndarray]:
 
 def render_pretrain_set(cfg: dict, image_size: int, out: Path | str, workers: int = 1) -> None:
     """Write augmented pretraining renders to a Zarr store (``image[render, y, x, channel]``)."""
-    images, identity, params = pretrain_renders(
+    images, identity, params, render_params = pretrain_renders(
         cfg["n_identities"], cfg["renders_per_identity"], cfg["seed"], image_size,
         Augmentation.from_config(cfg["augment"]), workers)
     ds = xr.Dataset(
         {"image": (("render", "y", "x", "channel"), images),
          "identity": ("render", identity),
-         "parameters": (("identity_id", "parameter"), params)},
+         "parameters": (("identity_id", "parameter"), params),
+         "render_parameters": (("render", "parameter"), render_params)},
         # Strings as object arrays: zarr v3 stores them as variable-length UTF-8, which has a
         # specification (fixed-width numpy strings do not, and warn).
         coords={"render": np.arange(len(images)), "channel": np.array(["R", "G", "B"], object),

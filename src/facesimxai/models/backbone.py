@@ -56,17 +56,21 @@ class BatchNormTrainer(nn.Module):
         self.fc_norms = nn.ModuleDict({name: nn.BatchNorm1d(vgg.fc[name].out_features)
                                        for name in ("fc6", "fc7")})
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, with_features: bool = False):
+        """Identity logits, and with ``with_features`` also the fc7-relu output (for the attribute loss)."""
         for name, m in self.vgg.features.items():
             x = m(x)
             if name in self.norms:
                 x = self.norms[name](x)
         x = torch.flatten(x, 1)
+        feats = None
         for name, m in self.vgg.fc.items():
             x = m(x)
             if name in self.fc_norms:
                 x = self.fc_norms[name](x)
-        return x
+            if name == "fc7-relu":
+                feats = x
+        return (x, feats) if with_features else x
 
     @torch.no_grad()
     def fold(self) -> VGGFace:
@@ -113,13 +117,20 @@ def pretrain_backbone(renders: Path | str, backbone_cfg: dict, device: str, thre
     y = torch.from_numpy(identity.astype(np.int64))
     n_classes = int(identity.max()) + 1
     model = BatchNormTrainer(VGGFace(backbone_cfg["width"], backbone_cfg["input_size"], n_classes)).to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+    # Auxiliary attribute regression (fc7 → the render's face parameters), discarded after training:
+    # identity classification alone lets the network identify synthetic people by skin tone and hair
+    # colour and drop the facial parts (probe: eyes, mouth R² <= 0), which no head can then recover.
+    attr_w = cfg["attribute_weight"]
+    attrs = torch.from_numpy(ds["render_parameters"].to_numpy().astype(np.float32)) if attr_w > 0 else None
+    aux = nn.Linear(model.vgg.fc["fc7"].out_features, attrs.shape[1]).to(dev) if attr_w > 0 else nn.Identity()
+    opt = torch.optim.Adam([*model.parameters(), *aux.parameters()], lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(cfg["seed"])
     history, best, best_state, first = [], -1.0, None, 1
     resume = EpochState(out, fingerprint({**backbone_cfg, "device": str(dev)}, x, y))
     if (state := resume.load()) is not None:
         model.load_state_dict(state["model"])
+        aux.load_state_dict(state["aux"])
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["generator"])
         history, best, best_state, first = state["history"], state["best"], state["best_state"], state["epoch"] + 1
@@ -131,7 +142,10 @@ def pretrain_backbone(renders: Path | str, backbone_cfg: dict, device: str, thre
         for s in tqdm(range(0, len(order), cfg["batch_size"]), desc=f"pretrain epoch {epoch}",
                       leave=False):
             b = order[s:s + cfg["batch_size"]]
-            loss = loss_fn(model(x[b].to(dev)), y[b].to(dev))
+            logits, feats = model(x[b].to(dev), with_features=True)
+            loss = loss_fn(logits, y[b].to(dev))
+            if attr_w > 0:
+                loss = loss + attr_w * nn.functional.mse_loss(aux(feats), attrs[b].to(dev))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -145,7 +159,8 @@ def pretrain_backbone(renders: Path | str, backbone_cfg: dict, device: str, thre
         if va_acc > best:
             best = va_acc
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        resume.save(epoch, model=model.state_dict(), optimizer=opt.state_dict(), generator=gen.get_state(),
+        resume.save(epoch, model=model.state_dict(), aux=aux.state_dict(), optimizer=opt.state_dict(),
+                    generator=gen.get_state(),
                     history=history, best=best, best_state=best_state)
     model.load_state_dict(best_state)
     model = model.cpu().eval().fold()

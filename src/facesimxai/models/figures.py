@@ -62,3 +62,92 @@ def plot_training(backbone_metrics: Path | str, head_metrics: list[Path | str], 
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     log.info("wrote figure %s", out)
+
+
+#: Gates of the model-validity stage (issue "models that learn"): probe R² at the core layer for
+#: these groups, VGG-Hum-type agreement with the mean observer on unseen faces, and the within-trial
+#: ρ of the interventional group Shapley values with the observers' evidence.
+PROBE_GATE, PROBE_GATE_GROUPS = 0.5, ("eyes", "brows", "mouth", "head", "hair")
+AGREEMENT_GATE, SHAPLEY_GATE = 0.55, 0.5
+
+
+def validity_verdicts(probe: dict, generalisation: dict, interventional: dict | None) -> list[str]:
+    """One plain sentence per failed gate (empty when every gate holds)."""
+    core = probe[probe["core_layer"]]
+    failed = [g for g in PROBE_GATE_GROUPS if core[g] < PROBE_GATE]
+    lines = []
+    if failed:
+        lines.append(f"The backbone does not encode {', '.join(failed)} on unseen faces (probe R² "
+                     f"{', '.join(f'{core[g]:.2f}' for g in failed)} < {PROBE_GATE}): no head can weigh them.")
+    for name, entry in generalisation.items():
+        agree = entry.get("unseen_agreement_mean_observer")
+        if agree is not None and agree < AGREEMENT_GATE:
+            lines.append(f"{name} agrees with the mean observer on {agree:.2f} of unseen-face triplets "
+                         f"(chance {entry['chance']:.2f}, noise ceiling {entry['noise_ceiling']:.2f}, gate "
+                         f"{AGREEMENT_GATE}): it has not learned the observers' strategy.")
+    for name, entry in (interventional or {}).items():
+        rho = entry.get("group_shapley_vs_observers_within_trial_rho") if isinstance(entry, dict) else None
+        if rho is not None and rho < SHAPLEY_GATE:
+            lines.append(f"{name}'s decisions weigh the face-parameter groups unlike the observers "
+                         f"(interventional within-trial ρ {rho:.2f} < {SHAPLEY_GATE}).")
+    return lines
+
+
+def plot_model_validity(probe_path: Path | str, generalisation_path: Path | str,
+                        interventional_path: Path | str | None, out: Path | str) -> None:
+    """Probe R² per group and layer; agreement on unseen faces; interventional mean |φ| per group."""
+    from facesimxai.plotting import save_figure
+
+    probe = json.loads(Path(probe_path).read_text())
+    gen = json.loads(Path(generalisation_path).read_text())
+    inter = json.loads(Path(interventional_path).read_text()) if interventional_path else None
+    from facesimxai.data.face_params import GROUPS
+
+    groups = list(GROUPS)
+    layers = [probe["core_layer"], *[k for k in ("maxp_5_3", "pixels") if k in probe and k != probe["core_layer"]]]
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.2))
+    ax = axes[0]
+    width = 0.8 / len(layers)
+    for i, layer in enumerate(layers):
+        ax.bar([g + i * width for g in range(len(groups))], [probe[layer][g] for g in groups], width, label=layer)
+    ax.axhline(PROBE_GATE, color="k", ls="--", lw=1, label=f"gate {PROBE_GATE}")
+    ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
+    ax.set_ylim(min(-0.2, min(min(probe[la].values()) for la in layers)), 1.02)
+    ax.set_ylabel("cross-validated R² on unseen faces")
+    ax.set_title(f"Probe: what the backbone encodes\n({probe['n_faces']} unseen faces)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    names = list(gen)
+    vals = [gen[n].get("unseen_agreement_mean_observer", gen[n].get("unseen_agreement_maxp_rule", float("nan")))
+            for n in names]
+    ax.bar(names, vals, color=["C0" if "unseen_agreement_mean_observer" in gen[n] else "C1" for n in names])
+    ax.axhline(1 / 3, color="k", ls="--", lw=1, label="chance")
+    ceilings = {gen[n]["noise_ceiling"] for n in names if "unseen_agreement_mean_observer" in gen[n]}
+    for c in ceilings:
+        ax.axhline(c, color="C2", ls=":", lw=1.5, label=f"noise ceiling {c:.2f}")
+    ax.axhline(AGREEMENT_GATE, color="C3", ls="-.", lw=1, label=f"gate {AGREEMENT_GATE}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("agreement on unseen faces")
+    ax.set_title("Generalisation to unseen faces\n(blue: vs mean observer; orange: vs MaxP rule)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax = axes[2]
+    if inter:
+        models = [m for m in inter if isinstance(inter[m], dict) and "mean_abs_phi" in inter[m]]
+        series = {f"{m}": inter[m]["mean_abs_phi"] for m in models}
+        refs = {inter[m]["reference"]: inter[m][f"{inter[m]['reference']}_mean_abs_phi"] for m in models}
+        series.update({f"{r} (truth)": v for r, v in refs.items()})
+        width = 0.8 / len(series)
+        for i, (label, phi) in enumerate(series.items()):
+            total = sum(phi.values()) or 1.0
+            ax.bar([g + i * width for g in range(len(groups))], [phi[g] / total for g in groups], width, label=label)
+        ax.set_xticks([g + 0.4 - width / 2 for g in range(len(groups))], groups)
+        ax.set_ylabel("share of mean |Shapley value|")
+        ax.set_title(f"Interventional truth\n({inter['n_trials']} triplets of unseen faces)", fontsize=10)
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no interventional truth (real data)", ha="center", va="center")
+        ax.set_axis_off()
+    verdicts = validity_verdicts(probe, gen, inter)
+    fig.suptitle("\n".join(verdicts) if verdicts else "Every model-validity gate holds.", fontsize=9,
+                 color="C3" if verdicts else "C2", y=1.02 + 0.03 * len(verdicts))
+    save_figure(fig, out)

@@ -19,21 +19,30 @@ from torch import nn
 
 from facesimxai.io import open_zarr, write_json
 from facesimxai.models.backbone import load_backbone
-from facesimxai.models.triplet import TripletHead, TripletModel
+from facesimxai.models.triplet import HEAD_TYPES, TripletModel
 from facesimxai.resume import EpochState, fingerprint
 from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
 log = logging.getLogger(__name__)
 
-MODELS = ("hum", "maxp")
+#: Triplet models: what each is trained on and its head architecture. ``hum_distance`` is the
+#: additional human-trained model with a learned-distance decision (``triplet.DistanceHead``).
+MODEL_SPECS: dict[str, dict[str, str]] = {
+    "hum": {"target": "choice", "head": "decision_block"},
+    "maxp": {"target": "maxp", "head": "decision_block"},
+    "hum_distance": {"target": "choice", "head": "distance"},
+}
+MODELS = tuple(MODEL_SPECS)
 
 
 def targets_for(model_name: str, trials: pd.DataFrame, maxp_targets: pd.DataFrame | None,
                 maxp_rule: str) -> np.ndarray:
-    """Odd position the head is trained on: the recorded choice (hum) or the MaxP rule (maxp)."""
-    if model_name == "hum":
+    """Odd position the head is trained on: the recorded choice (hum, hum_distance) or the MaxP rule (maxp)."""
+    if model_name not in MODEL_SPECS:
+        raise ValueError(f"unknown model {model_name!r}; models are {', '.join(MODELS)}")
+    if MODEL_SPECS[model_name]["target"] == "choice":
         return trials["odd_pos"].to_numpy(np.int64)
-    if model_name == "maxp":
+    if MODEL_SPECS[model_name]["target"] == "maxp":
         merged = trials[["trial_id"]].merge(maxp_targets, on="trial_id", how="left", validate="1:1")
         return merged[f"maxp_{maxp_rule}_pos"].to_numpy(np.int64)
     raise ValueError(f"unknown model {model_name!r}; models are {', '.join(MODELS)}")
@@ -47,7 +56,7 @@ def face_features(features: Path | str) -> tuple[np.ndarray, str]:
 
 
 @torch.no_grad()
-def predict(head: TripletHead, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
+def predict(head: nn.Module, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
     head.eval()
     return torch.cat([head(x[s:s + batch]) for s in range(0, len(x), batch)])
 
@@ -69,7 +78,8 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     idx = {s: torch.from_numpy(np.flatnonzero(split == s)) for s in ("train", "val", "test")}
     if len(idx["train"]) == 0 or len(idx["val"]) == 0:
         raise ValueError("training a head needs train and val trials; check config key splits")
-    head = TripletHead(feats.shape[1], models_cfg["bridge_width"], models_cfg["dropout"]).to(dev)
+    head_type = MODEL_SPECS[model_name]["head"]
+    head = HEAD_TYPES[head_type](feats.shape[1], models_cfg["bridge_width"], models_cfg["dropout"]).to(dev)
     opt = torch.optim.Adam(head.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(cfg["seed"])
@@ -120,13 +130,15 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     head.load_state_dict(best_state)
     head = head.cpu()
     dev = torch.device("cpu")
-    save_head(head, out, model_name, layer, models_cfg)
+    save_head(head, out, model_name, layer, models_cfg, head_type)
     resume.clear()
     pred_test = predict(head, x_all[idx["test"]]).argmax(1) if len(idx["test"]) else torch.empty(0)
     human = torch.from_numpy(tr["odd_pos"].to_numpy(np.int64))[idx["test"]]
     metrics = {
         "model": model_name,
-        "target": "recorded choice" if model_name == "hum" else f"maxp_5_3 {models_cfg['maxp_rule']}",
+        "target": ("recorded choice" if MODEL_SPECS[model_name]["target"] == "choice"
+                   else f"maxp_5_3 {models_cfg['maxp_rule']}"),
+        "head": head_type,
         "train_accuracy": acc("train"), "val_accuracy": acc("val"), "test_accuracy": acc("test"),
         "test_accuracy_vs_recorded_choice": (pred_test == human).float().mean().item()
         if len(human) else float("nan"),
@@ -152,15 +164,19 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     return metrics
 
 
-def save_head(head: TripletHead, path: Path | str, model_name: str, layer: str, models_cfg: dict) -> None:
+def save_head(head: nn.Module, path: Path | str, model_name: str, layer: str, models_cfg: dict,
+              head_type: str = "decision_block") -> None:
     payload = {"state_dict": head.state_dict(), "in_features": head.in_features, "width": head.width,
-               "dropout": models_cfg["dropout"], "last_core_layer": layer, "model": model_name}
+               "dropout": models_cfg["dropout"], "last_core_layer": layer, "model": model_name,
+               "head_type": head_type}
     save_checkpoint(payload, path)
 
 
-def load_head(path: Path | str) -> tuple[TripletHead, dict]:
+def load_head(path: Path | str) -> tuple[nn.Module, dict]:
+    """A trained head in eval mode and its checkpoint (heads saved before ``head_type`` existed
+    are decision blocks)."""
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    head = TripletHead(ckpt["in_features"], ckpt["width"], ckpt["dropout"])
+    head = HEAD_TYPES[ckpt.get("head_type", "decision_block")](ckpt["in_features"], ckpt["width"], ckpt["dropout"])
     head.load_state_dict(ckpt["state_dict"])
     return head.eval(), ckpt
 

@@ -89,7 +89,7 @@ def plot_mean_maps(face_stores: list[Path | str], labels: list[str], manifest: P
 def plot_ground_truth(result: dict, out: Path | str) -> None:
     """Model region importance against each reference's region weights, one panel per pair."""
     combos = [(m, e) for m, d in result["importance"].items() for e in d]
-    refs = [*result["references"], "behaviour"]
+    refs = [*result["references"], "behaviour"]  # behaviour: correlational fit, labelled as such below
     fig, axes = plt.subplots(len(refs), len(combos), figsize=(3.4 * len(combos), 3.2 * len(refs)), squeeze=False)
     rec = {(r["model"], r["explainer"], r["reference"]): r for r in result["recovery"]}
     for i, ref in enumerate(refs):
@@ -104,7 +104,7 @@ def plot_ground_truth(result: dict, out: Path | str) -> None:
             r = rec[(model, explainer, ref)]
             ax.set_title(f"{model}/{explainer} vs {ref}\nρ={r['spearman_rho']:.2f} (p={r['p_permutation']:.3f}), "
                          f"high>low {r['high_above_low']:.2f}, per-trial ρ {r['trial_rho']:.2f}", fontsize=7)
-            ax.set_xlabel(f"{ref} region weight", fontsize=8)
+            ax.set_xlabel(f"{ref} region weight" + (" (correlational fit)" if ref == "behaviour" else ""), fontsize=8)
             ax.set_ylabel(f"importance ({result['metric']})", fontsize=8)
             ax.tick_params(labelsize=7)
     fig.tight_layout()

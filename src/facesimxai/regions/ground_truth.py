@@ -8,9 +8,11 @@ shared equally among the regions it changes; ``face_params.region_weights_from_p
   conditional logit that recovers the observers' weights from their choices (what VGG-MaxP was
   trained to imitate);
 - ``behaviour``: weights implied by the model's own predictions on the explained trials (same
-  fit). It separates two failures: a model that did not learn the observers' weighting (low
-  behaviour-vs-observers ρ) from explanations that do not show what the model uses (high
-  behaviour ρ, low explanation ρ).
+  fit). **Correlational**: it says which parameters co-vary with the model's choices on faces it
+  may have memorised, not what the model computes; a model at chance on unseen faces can score
+  ρ 0.8–0.95 here. What the model computes is the interventional truth
+  (``regions/interventional.py``: exact Shapley values from re-rendered faces), and whether it
+  learned at all is ``models/generalisation.json``.
 
 Two recovery tests per model × explainer × reference:
 
@@ -179,6 +181,9 @@ def ground_truth_recovery(trial_tables: list[Path | str], observers: Path | str,
         "parameter_weights": {**{k: v.to_dict() for k, v in param_refs.items()},
                               **{f"behaviour_{m}": w.to_dict() for m, w in behaviour.items()}},
         "behaviour_vs_observers": behaviour_vs_observers,
+        "behaviour_note": ("correlational: a conditional logit fitted to each model's own predictions on the "
+                           "explained trials (faces it may have memorised); it is not what the model computes. "
+                           "See regions/interventional.json (interventional) and models/generalisation.json."),
         "importance": imp_out, "recovery": rows, "rho_by_metric": by_metric,
     }
     write_json(result, out)
