@@ -72,3 +72,16 @@ def test_wrong_parameter_count_is_rejected():
         render_face(np.zeros(3))
     with pytest.raises(KeyError, match="unknown face parameters"):
         render_face({"nose_lenght": 1.0})
+
+
+def test_colour_jitter_moves_only_skin_and_hair_colour_per_render():
+    """Pretraining nuisance: a render's skin tone and hair colour scatter around its identity's, so
+    colour alone no longer identifies a person; every other parameter stays the identity's."""
+    from facesimxai.data.face_params import PARAMETER_NAMES
+
+    aug = Augmentation(colour_jitter=0.5, channel_gain=0.1)
+    _, ids, params, per_render = pretrain_renders(5, 3, seed=3, size=32, aug=aug, workers=1)
+    colour = [PARAMETER_NAMES.index("skin_tone"), PARAMETER_NAMES.index("hair_color")]
+    other = [i for i in range(len(PARAMETER_NAMES)) if i not in colour]
+    np.testing.assert_array_equal(per_render[:, other], params[ids][:, other])
+    assert np.abs(per_render[:, colour] - params[ids][:, colour]).mean() > 0.1

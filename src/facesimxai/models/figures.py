@@ -125,6 +125,9 @@ def plot_model_validity(probe_path: Path | str, generalisation_path: Path | str,
     ceilings = {gen[n]["noise_ceiling"] for n in names if "unseen_agreement_mean_observer" in gen[n]}
     for c in ceilings:
         ax.axhline(c, color="C2", ls=":", lw=1.5, label=f"noise ceiling {c:.2f}")
+    floors = {gen[n]["feature_distance_floor"] for n in names if "feature_distance_floor" in gen[n]}
+    for f in floors:  # plain Euclidean distance over core features, nothing learned
+        ax.axhline(f, color="C7", ls="--", lw=1, label=f"feature-distance floor {f:.2f}")
     ax.axhline(AGREEMENT_GATE, color="C3", ls="-.", lw=1, label=f"gate {AGREEMENT_GATE}")
     ax.set_ylim(0, 1)
     ax.set_ylabel("agreement on unseen faces")

@@ -79,7 +79,8 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     if len(idx["train"]) == 0 or len(idx["val"]) == 0:
         raise ValueError("training a head needs train and val trials; check config key splits")
     head_type = MODEL_SPECS[model_name]["head"]
-    head = HEAD_TYPES[head_type](feats.shape[1], models_cfg["bridge_width"], models_cfg["dropout"]).to(dev)
+    dropout = models_cfg["distance_dropout"] if head_type == "distance" else models_cfg["dropout"]
+    head = HEAD_TYPES[head_type](feats.shape[1], models_cfg["bridge_width"], dropout).to(dev)
     opt = torch.optim.Adam(head.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     loss_fn = nn.CrossEntropyLoss()
     gen = torch.Generator().manual_seed(cfg["seed"])
@@ -130,7 +131,7 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     head.load_state_dict(best_state)
     head = head.cpu()
     dev = torch.device("cpu")
-    save_head(head, out, model_name, layer, models_cfg, head_type)
+    save_head(head, out, model_name, layer, dropout, head_type)
     resume.clear()
     pred_test = predict(head, x_all[idx["test"]]).argmax(1) if len(idx["test"]) else torch.empty(0)
     human = torch.from_numpy(tr["odd_pos"].to_numpy(np.int64))[idx["test"]]
@@ -164,10 +165,10 @@ def train_head(features: Path | str, trials: Path | str, maxp_targets: Path | st
     return metrics
 
 
-def save_head(head: nn.Module, path: Path | str, model_name: str, layer: str, models_cfg: dict,
+def save_head(head: nn.Module, path: Path | str, model_name: str, layer: str, dropout: float,
               head_type: str = "decision_block") -> None:
     payload = {"state_dict": head.state_dict(), "in_features": head.in_features, "width": head.width,
-               "dropout": models_cfg["dropout"], "last_core_layer": layer, "model": model_name,
+               "dropout": dropout, "last_core_layer": layer, "model": model_name,
                "head_type": head_type}
     save_checkpoint(payload, path)
 
