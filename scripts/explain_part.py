@@ -9,5 +9,6 @@ with rule_logging(snakemake.log[0]):
         snakemake.input.trials, snakemake.input.maxp_targets, snakemake.params.explainer,
         snakemake.params.explain, snakemake.params.maxp_rule, snakemake.wildcards.scatteritem,
         snakemake.params.device, snakemake.threads, out=snakemake.output.part,
-        marker=snakemake.output.marker,
+        marker=snakemake.output.marker, masks=next(iter(snakemake.input.get("masks", [])), None),
+        synthetic=snakemake.params.synthetic,
     )

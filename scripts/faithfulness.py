@@ -9,4 +9,5 @@ with rule_logging(snakemake.log[0]):
         snakemake.input.masks, snakemake.wildcards.model, snakemake.params.cfg, snakemake.params.explainers,
         snakemake.params.device, snakemake.threads, scores_out=snakemake.output.scores,
         curves_out=snakemake.output.curves, regions_out=snakemake.output.regions,
+        synthetic=snakemake.params.synthetic,
     )

@@ -18,8 +18,9 @@ from facesimxai.explain.triplet_function import TripletFunction, relative_simila
 from facesimxai.faithfulness.maps import explainers_under_test, random_maps
 from facesimxai.faithfulness.perturbation import aopc, area, pixel_curves, region_curves
 from facesimxai.faithfulness.region_removal import RegionScorer, region_importances
-from facesimxai.faithfulness.run import mask_top, region_masks
+from facesimxai.faithfulness.run import mask_top
 from facesimxai.faithfulness.summary import best_explainers, metric_table, region_agreement
+from facesimxai.landmarks.masks import load_region_masks
 from facesimxai.models.features import maxp_odd
 
 SIZE = 16
@@ -173,12 +174,12 @@ def test_masks_of_faces_the_landmark_stage_dropped_are_empty(tmp_path):
     mask[0, 1, :2] = mask[1, 2, 2:] = True
     xr.Dataset({"mask": (("face", "region", "y", "x"), mask)},
                coords={"face": [1, 3], "region": ["a", "b", "c"]}, attrs={"input_size": 4}).to_zarr(tmp_path / "m.zarr")
-    got, regions = region_masks(tmp_path / "m.zarr", np.array([1, 2, 3]), 4)  # face 2 was dropped
+    got, regions = load_region_masks(tmp_path / "m.zarr", np.array([1, 2, 3]), 4)  # face 2 was dropped
     assert regions == ["a", "b", "c"] and got.shape == (3, 3, 4, 4)
-    assert torch.equal(got[0], torch.from_numpy(mask[0])) and torch.equal(got[2], torch.from_numpy(mask[1]))
+    assert np.array_equal(got[0], mask[0]) and np.array_equal(got[2], mask[1])
     assert not got[1].any()
     with pytest.raises(ValueError, match="region masks are 4 px, the model input is 8 px"):
-        region_masks(tmp_path / "m.zarr", np.array([1]), 8)
+        load_region_masks(tmp_path / "m.zarr", np.array([1]), 8)
 
 
 def test_similarity_logits_follow_the_maxp_rule():

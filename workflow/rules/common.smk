@@ -68,6 +68,11 @@ def model_targets():
     ]
 
 
+def region_masks_if_needed(explainer):
+    """The region masks for explainers that remove regions (region Shapley), else nothing."""
+    return [f"{R}/regions/masks.zarr"] if explainer["method"] == "region_shapley" else []
+
+
 def explain_settings():
     """Store settings shared by all explainers (the explainers themselves are per wildcard)."""
     return {k: v for k, v in config["explain"].items() if k not in ("explainers", "threads")}
@@ -148,6 +153,8 @@ def region_targets():
     ]
     if SYNTHETIC_FACES and SIMULATED:
         targets += [f"{R}/regions/ground_truth.json", f"{R}/figures/regions/ground_truth.png"]
+    if SIMULATED:
+        targets += [f"{R}/regions/explainer_validity.csv", f"{R}/figures/regions/explainer_validity.png"]
     return targets
 
 
@@ -211,6 +218,7 @@ def masking_inputs(wildcards):
     seeds = config["faithfulness"]["masking"]["head_seeds"]
     return {"backbone": f"{R}/models/backbone.pt", "manifest": f"{R}/faces/manifest.parquet",
             "images": f"{R}/faces/images", "trials": f"{R}/judgments/trials.parquet",
+            "masks": region_masks_if_needed(config["explain"]["explainers"][explanation_explainer()]),
             "heads": [f"{R}/models/{m}/head.pt" for m in ("hum", "maxp")]
             + [f"{R}/models/hum_seed{s}/head.pt" for s in seeds]}
 

@@ -13,16 +13,18 @@ rule explain_part:
         manifest=f"{R}/faces/manifest.parquet",
         trials=f"{R}/judgments/trials.parquet",
         maxp_targets=f"{R}/models/maxp_targets.parquet",
+        masks=lambda wc: region_masks_if_needed(config["explain"]["explainers"][wc.explainer]),
     output:
         part=directory(f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.zarr"),
         marker=f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.json",
     wildcard_constraints:
-        model="hum|maxp",
+        model="hum_distance|hum|maxp",
     params:
         explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
         explain=explain_settings(),
         maxp_rule=config["models"]["maxp_rule"],
         device=config["device"],
+        synthetic=SYNTHETIC_FACES,
     threads: config["explain"]["threads"]
     resources:
         gpu=gpus(),
@@ -47,7 +49,7 @@ rule gather_heatmaps:
         store=directory(f"{R}/heatmaps/{{model}}/{{explainer}}.zarr"),
         faces=directory(f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr"),
     wildcard_constraints:
-        model="hum|maxp",
+        model="hum_distance|hum|maxp",
     params:
         explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
         explain=explain_settings(),

@@ -22,6 +22,7 @@ rule faithfulness:
         cfg=faithfulness_settings(),
         explainers=config["explain"]["explainers"],
         device=config["device"],
+        synthetic=SYNTHETIC_FACES,
     threads: config["threads"]
     resources:
         gpu=gpus(),
@@ -108,6 +109,7 @@ rule cross_masking:
         cfg=masking_settings(),
         explainer=lambda wc: config["explain"]["explainers"][explanation_explainer()],
         device=config["device"],
+        synthetic=SYNTHETIC_FACES,
     threads: config["threads"]
     resources:
         gpu=gpus(),

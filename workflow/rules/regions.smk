@@ -82,6 +82,10 @@ rule ground_truth:
         manifest=f"{R}/faces/manifest.parquet",
         trials=f"{R}/judgments/trials.parquet",
         maxp_targets=f"{R}/models/maxp_targets.parquet",
+        probe=f"{R}/models/probe.json",
+        generalisation=f"{R}/models/generalisation.json",
+        interventional=f"{R}/regions/interventional.json",
+        validity=f"{R}/regions/explainer_validity.csv",
     output:
         json=f"{R}/regions/ground_truth.json",
         figure=report(
@@ -92,6 +96,7 @@ rule ground_truth:
     params:
         cfg=config["regions"]["ground_truth"],
         maxp_rule=config["models"]["maxp_rule"],
+        explainers=config["explain"]["explainers"],
     log:
         f"{R}/logs/ground_truth.log",
     conda:
@@ -127,3 +132,51 @@ if SIMULATED:
             "../../envs/torch.yaml"
         script:
             "../../scripts/interventional.py"
+
+
+    rule explainer_validity:
+        input:
+            backbone=f"{R}/models/backbone.pt",
+            heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
+            unseen=f"{R}/unseen/faces.zarr",
+            interventional=rules.interventional.output.table,
+            regions=regions_file(),
+        output:
+            validity=f"{R}/regions/explainer_validity.csv",
+            sanity=f"{R}/faithfulness/sanity.csv",
+            regions=f"{R}/regions/explainer_validity_regions.parquet",
+            summary=f"{R}/regions/explainer_validity.json",
+        params:
+            validity=config["validity"],
+            interventional=config["interventional"],
+            observers=config["judgments"]["simulated"],
+            regions=config["regions"],
+            landmarks=config["landmarks"],
+            device=config["device"],
+        threads: config["threads"]
+        resources:
+            gpu=gpus(),
+            mem_mb=8000,
+        log:
+            f"{R}/logs/explainer_validity.log",
+        conda:
+            "../../envs/torch.yaml"
+        script:
+            "../../scripts/explainer_validity.py"
+
+    rule explainer_validity_figure:
+        input:
+            validity=rules.explainer_validity.output.validity,
+            sanity=rules.explainer_validity.output.sanity,
+        output:
+            report(
+                f"{R}/figures/regions/explainer_validity.png",
+                caption="../report/explainer_validity.rst",
+                category="5 Regions",
+            ),
+        log:
+            f"{R}/logs/explainer_validity_figure.log",
+        conda:
+            "../../envs/analysis.yaml"
+        script:
+            "../../scripts/explainer_validity_figure.py"

@@ -24,6 +24,10 @@ from facesimxai.models.triplet import TripletModel
 
 ENGINES = ("auto", "direct", "factorized", "naive")
 OCCLUSION = "occlusion"  # model-agnostic: explain.occlusion, not an LRP composite
+REGION_SHAPLEY = "region_shapley"  # explain.region_shapley: regions removed in all three faces
+INTEGRATED_GRADIENTS = "integrated_gradients"  # explain.integrated: zennit's attributor on the triplet
+#: Methods with an engine of their own (``choose_engine`` returns the method).
+OWN_ENGINE = (OCCLUSION, REGION_SHAPLEY, INTEGRATED_GRADIENTS)
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,18 @@ class ExplainSettings:
     patches: tuple[float, ...] | None = None
     stride: float | None = None
     blur: bool | None = None
+    # region Shapley and integrated gradients: reference/baseline face (explain.references),
+    # sampled permutations (region Shapley), integration steps (integrated gradients)
+    baseline: str = "mean"
+    n_permutations: int = 64
+    n_steps: int = 32
 
     def __post_init__(self):
-        checks = {"method": (*METHODS, OCCLUSION), "target": ("prediction", "human", "maxp"),
+        if self.method in (REGION_SHAPLEY, INTEGRATED_GRADIENTS) and self.output != "contrastive":
+            raise ValueError(f"explainer method {self.method} explains the contrastive decision: "
+                             "set output: contrastive")
+        checks = {"method": (*METHODS, *OWN_ENGINE), "baseline": ("mean", "blur", "black"),
+                  "target": ("prediction", "human", "maxp"),
                   "output": ("onehot", "logit", "contrastive"), "positions": ("target", "all"),
                   "decision_rule": ("epsilon", "conv")}
         for key, allowed in checks.items():
@@ -99,7 +112,8 @@ class TripletExplainer:
                              "epsilon": settings.epsilon, "gamma": settings.gamma,
                              "decision_rule": settings.decision_rule}
         self.encoder = _Encoder(self.model)
-        self.decision = _Decision(self.model)
+        # factorized needs FaceSim3D's decision block (a DistanceHead has none; direct explains it)
+        self.decision = _Decision(self.model) if hasattr(model.head, "decision") else None
         self.width = model.head.width
 
     # --- shared pieces -------------------------------------------------------------------
@@ -226,8 +240,8 @@ def choose_engine(engine: str, n_trials: int, n_faces: int, width: int, method: 
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (config key explain.engine); engines: {', '.join(ENGINES)}")
-    if method == OCCLUSION:
-        return OCCLUSION
+    if method in OWN_ENGINE:
+        return method
     if engine != "auto":
         return engine
     return "factorized" if n_faces * width < 3 * n_trials else "direct"

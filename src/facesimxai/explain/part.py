@@ -14,9 +14,12 @@ import torch
 import xarray as xr
 from tqdm import tqdm
 
+from facesimxai.data.face_params import REGIONS
 from facesimxai.data.faces import load_faces, trial_face_rows
+from facesimxai.explain.decision_methods import DECISION_METHODS, decision_maps
 from facesimxai.explain.engines import (
     OCCLUSION,
+    REGION_SHAPLEY,
     ExplainSettings,
     TripletExplainer,
     choose_engine,
@@ -24,8 +27,11 @@ from facesimxai.explain.engines import (
 )
 from facesimxai.explain.integrity import array_sha256
 from facesimxai.explain.occlusion import OcclusionSettings, black_fill, occlusion_maps
+from facesimxai.explain.references import reference_faces
+from facesimxai.explain.region_shapley import REST, region_players
 from facesimxai.explain.triplet_function import from_triplet_model
 from facesimxai.io import atomic_path, write_json
+from facesimxai.landmarks.masks import load_region_masks
 from facesimxai.models.train import load_triplet_model
 from facesimxai.models.vgg import preprocess
 from facesimxai.torch_utils import resolve_device, seed_everything
@@ -65,8 +71,11 @@ def target_positions(trials: pd.DataFrame, target: str, maxp_targets: Path | str
 def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, trials: Path | str,
                  maxp_targets: Path | str | None, explainer: dict, explain_cfg: dict, maxp_rule: str,
                  scatteritem: str, device: str, threads: int, out: Path | str,
-                 marker: Path | str) -> dict:
-    """Explain one disjoint range of trials and write it as a part store plus its marker."""
+                 marker: Path | str, *, masks: Path | str | None = None, synthetic: bool = False) -> dict:
+    """Explain one disjoint range of trials and write it as a part store plus its marker.
+
+    ``masks`` (the region masks) are needed by region Shapley; ``synthetic`` makes the ``mean``
+    reference the mean-parameter face instead of the stimulus set's pixel mean."""
     part, n_parts = parse_scatteritem(scatteritem)
     seed_everything(0, threads)
     settings = ExplainSettings(**explainer)
@@ -82,7 +91,7 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
     n_faces = len(np.unique(heads)) if len(tr) else 0
     engine = choose_engine(explain_cfg["engine"], len(tr), n_faces, model.head.width, settings.method)
     t0 = time.perf_counter()
-    extra = {}
+    extra, coords_extra = {}, {}
     if engine == OCCLUSION:
         fn = from_triplet_model(model, dev, explain_cfg["batch_size"] * 3)
         occ = OcclusionSettings(**{k: v for k, v in (("patches", settings.patches), ("stride", settings.stride),
@@ -91,6 +100,18 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
                                                    settings.positions, progress=lambda x: tqdm(x, desc="occlusion"))
         if sim is not None:
             extra["similarity_drop"] = (("trial", "other", "y", "x"), sim.numpy().astype(np.float32))
+    elif engine in DECISION_METHODS:
+        fn = from_triplet_model(model, dev, explain_cfg["batch_size"] * 4)
+        refs = reference_faces(images, faces, settings.baseline, synthetic, faces.shape[-1], mode)
+        players = None
+        if engine == REGION_SHAPLEY:
+            if masks is None:
+                raise ValueError("region_shapley needs the region masks (regions/masks.zarr)")
+            players = region_players(load_region_masks(masks, table["face_id"].to_numpy(), faces.shape[-1])[0])
+            coords_extra["player"] = np.array([*REGIONS, REST], object)
+        maps, logits, target, extra = decision_maps(settings, fn, faces, refs, heads, tpos, players,
+                                                    progress=lambda x: tqdm(x, desc=engine, leave=False))
+        maps, logits, target = torch.from_numpy(maps), torch.from_numpy(logits), torch.from_numpy(target)
     else:
         ex = TripletExplainer(model, settings, mode, dev, explain_cfg["batch_size"], explain_cfg["basis_batch"])
         maps, logits, target = _run_engine(ex, engine, faces, heads, tpos, settings.positions)
@@ -109,6 +130,7 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
             "pred_pos": ("trial", logits.argmax(1).numpy().astype(np.int8)),
             "human_odd": ("trial", tr["odd_pos"].to_numpy(np.int8)),
             "split": ("trial", tr["split"].to_numpy(object)),
+            **coords_extra,
         },
         attrs={"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "engine": engine},
     )

@@ -53,7 +53,8 @@ def from_triplet_model(model: TripletModel, device: torch.device | str = "cpu", 
     """VGG-Hum / VGG-MaxP: core + bridge per face, the decision block per triplet."""
     model = model.eval().to(device)
     embed = nn.Sequential(model.core, nn.Flatten(1), model.head.bridge).eval()
-    return TripletFunction(embed, model.head.decision, name, torch.device(device), batch_size)
+    decide = model.head.decision if hasattr(model.head, "decision") else model.head.decide  # DistanceHead
+    return TripletFunction(embed, decide, name, torch.device(device), batch_size)
 
 
 def relative_similarity_logits(emb: torch.Tensor) -> torch.Tensor:

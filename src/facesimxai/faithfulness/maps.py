@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
 
+from facesimxai.explain.decision_methods import DECISION_METHODS, decision_maps
 from facesimxai.explain.engines import OCCLUSION, ExplainSettings, TripletExplainer, select_positions
 from facesimxai.explain.occlusion import OcclusionSettings, black_fill, occlusion_maps
 from facesimxai.explain.triplet_function import TripletFunction
@@ -52,8 +53,11 @@ def random_maps(shape: tuple[int, ...], trial_ids: np.ndarray, seed: int) -> np.
 
 def sample_maps(name: str, settings: dict, model: TripletModel | None, fn: TripletFunction, faces: torch.Tensor,
                 heads: np.ndarray, trial_ids: np.ndarray, preprocessing: str, device: torch.device,
-                seed: int, positions: str = "target", batch_size: int = 16) -> np.ndarray:
-    """(T, H, W) maps of each trial's predicted face, or (T, 3, H, W) for ``positions: all``."""
+                seed: int, positions: str = "target", batch_size: int = 16, players: np.ndarray | None = None,
+                references: torch.Tensor | None = None) -> np.ndarray:
+    """(T, H, W) maps of each trial's predicted face, or (T, 3, H, W) for ``positions: all``.
+
+    Region Shapley and integrated gradients need ``references`` (and region Shapley ``players``)."""
     size = faces.shape[-1]
     shape = (len(heads), size, size) if positions == "target" else (len(heads), 3, size, size)
     method = settings["method"]
@@ -64,6 +68,12 @@ def sample_maps(name: str, settings: dict, model: TripletModel | None, fn: Tripl
                                    if k in ("patches", "stride", "blur")})
         maps, *_ = occlusion_maps(fn, faces, heads, black_fill(size, preprocessing), occ, None, positions)
         return maps.numpy()
+    if method in DECISION_METHODS:
+        keep = {k: v for k, v in settings.items() if k in ExplainSettings.__dataclass_fields__}
+        spec = ExplainSettings(**{**keep, "target": "prediction", "positions": positions})
+        if references is None:
+            raise ValueError(f"{method} needs reference faces")
+        return decision_maps(spec, fn, faces, references, heads, None, players, seed)[0]
     if model is None:  # a similarity model without LRP rules: gradients through embed + decide
         return gradient_maps(fn, faces, heads, times_input=method != "gradient", positions=positions)
     keep = {k: v for k, v in settings.items() if k in ExplainSettings.__dataclass_fields__}

@@ -13,12 +13,15 @@ from tqdm import tqdm
 
 from facesimxai.data.faces import load_faces, trial_face_rows
 from facesimxai.data.sampling import sample_held_out
-from facesimxai.errors import InputError
+from facesimxai.explain.decision_methods import DECISION_METHODS
+from facesimxai.explain.references import reference_faces
+from facesimxai.explain.region_shapley import region_players
 from facesimxai.explain.triplet_function import TripletFunction, backbone_similarity, from_triplet_model
 from facesimxai.faithfulness.maps import baseline_faces, explainers_under_test, sample_maps
 from facesimxai.faithfulness.perturbation import aopc, area, pixel_curves, region_curves
 from facesimxai.faithfulness.region_removal import RegionScorer, region_importances
-from facesimxai.io import open_zarr, write_parquet
+from facesimxai.io import write_parquet
+from facesimxai.landmarks.masks import load_region_masks
 from facesimxai.models.backbone import load_backbone
 from facesimxai.models.train import load_triplet_model
 from facesimxai.models.vgg import preprocess
@@ -36,24 +39,10 @@ def _sample(trials: Path | str, manifest: Path | str, cfg: dict, input_size: int
     return sample, table, faces, trial_face_rows(table["face_id"], sample)
 
 
-def region_masks(masks: Path | str, face_ids: np.ndarray, size: int) -> tuple[torch.Tensor, list[str]]:
-    """Masks (faces, regions, H, W) in manifest order; all False for a face the landmarks stage
-    dropped (``landmarks.on_missing: drop`` also drops its trials, so it is never explained)."""
-    mk = open_zarr(masks)
-    if int(mk.attrs["input_size"]) != size:
-        raise InputError(f"{masks}: region masks are {mk.attrs['input_size']} px, the model input is {size} px")
-    have = {int(f): i for i, f in enumerate(mk["face"].to_numpy())}
-    src = mk["mask"].to_numpy()
-    arr = np.zeros((len(face_ids), *src.shape[1:]), bool)
-    for j, f in enumerate(face_ids):
-        if int(f) in have:
-            arr[j] = src[have[int(f)]]
-    return torch.from_numpy(arr), [str(r) for r in mk["region"].to_numpy()]
-
-
 def run_faithfulness(backbone: Path | str, head: Path | str, manifest: Path | str, trials: Path | str,
                      masks: Path | str, model_name: str, cfg: dict, explainers: dict[str, dict], device: str,
-                     threads: int, scores_out: Path | str, curves_out: Path | str, regions_out: Path | str) -> dict:
+                     threads: int, scores_out: Path | str, curves_out: Path | str, regions_out: Path | str,
+                     *, synthetic: bool = False) -> dict:
     """Perturbation curves of every explainer and region-removal importances on held-out trials."""
     seed_everything(int(cfg["seed"]), threads)
     dev = resolve_device(device)
@@ -65,13 +54,24 @@ def run_faithfulness(backbone: Path | str, head: Path | str, manifest: Path | st
     target = fn.logits(trip).argmax(1).cpu()
     t_face = heads[np.arange(len(heads)), target.numpy()]
     baseline = baseline_faces(faces, cfg["baseline"], mode)
-    masks_by_face, regions = region_masks(masks, table["face_id"].to_numpy(), size)
+    mask_array, regions = load_region_masks(masks, table["face_id"].to_numpy(), size)
+    masks_by_face = torch.from_numpy(mask_array)
     ids = sample["trial_id"].to_numpy()
+    decision_inputs = {}
+    if any(sp["method"] in DECISION_METHODS for sp in explainers.values()):
+        images = load_faces(manifest)[1]
+        kinds = {sp.get("baseline", "mean") for sp in explainers.values() if sp["method"] in DECISION_METHODS}
+        refs = {k: reference_faces(images, faces, k, synthetic, size, mode) for k in kinds}
+        decision_inputs = {"players": region_players(mask_array), "references": refs}
     scores, curves, region_rows = [], [], []
     timings = {}
     for name, settings in explainers_under_test(explainers, cfg.get("occlusion")).items():
         t0 = time.perf_counter()
-        maps = sample_maps(name, settings, model, fn, faces, heads, ids, mode, dev, int(cfg["seed"]))
+        extra = {}
+        if settings["method"] in DECISION_METHODS:
+            extra = {"players": decision_inputs["players"],
+                     "references": decision_inputs["references"][settings.get("baseline", "mean")]}
+        maps = sample_maps(name, settings, model, fn, faces, heads, ids, mode, dev, int(cfg["seed"]), **extra)
         timings[name] = time.perf_counter() - t0
         for t in tqdm(range(len(ids)), desc=f"faithfulness {model_name} {name}", leave=False):
             f, tg = t_face[t], target[t]
@@ -123,7 +123,8 @@ def predict_masked(fn: TripletFunction, masked: torch.Tensor) -> np.ndarray:
 
 
 def run_masking(backbone: Path | str, heads: dict[str, Path | str], manifest: Path | str, trials: Path | str,
-                cfg: dict, explainer: dict, device: str, threads: int, out: Path | str) -> pd.DataFrame:
+                cfg: dict, explainer: dict, device: str, threads: int, out: Path | str, *,
+                masks: Path | str | None = None, synthetic: bool = False) -> pd.DataFrame:
     """Mask the top x% pixels of every face by model A's relevance; how often does model B's
     decision change, and how much does its accuracy against the human choice drop?"""
     seed_everything(int(cfg["seed"]), threads)
@@ -136,11 +137,19 @@ def run_masking(backbone: Path | str, heads: dict[str, Path | str], manifest: Pa
     ids, human = sample["trial_id"].to_numpy(), sample["odd_pos"].to_numpy()
     baseline = baseline_faces(faces, cfg["baseline"], mode)
     flat_faces, flat_base = faces[torch.from_numpy(idx.ravel())], baseline[torch.from_numpy(idx.ravel())]
+    extra = {}
+    if explainer["method"] in DECISION_METHODS:  # region Shapley / integrated gradients
+        images = load_faces(manifest)[1]
+        face_ids = pd.read_parquet(manifest)["face_id"].to_numpy()
+        extra = {"references": reference_faces(images, faces, explainer.get("baseline", "mean"), synthetic,
+                                               vgg.input_size, mode),
+                 "players": region_players(load_region_masks(masks, face_ids, vgg.input_size)[0])
+                 if masks else None}
     sources = {}
     for name, fn in fns.items():
         settings = explainer if name in models else {"method": "gradient_x_input"}
         sources[name] = sample_maps(name, settings, models.get(name), fn, faces, idx, ids, mode, dev,
-                                    int(cfg["seed"]), positions="all")
+                                    int(cfg["seed"]), positions="all", **(extra if name in models else {}))
     sources["random"] = sample_maps("random", {"method": "random"}, None, fns["backbone"], faces, idx, ids, mode, dev,
                                     int(cfg["seed"]), positions="all")
     unmasked = {name: predict_masked(fn, flat_faces) for name, fn in fns.items()}

@@ -33,6 +33,7 @@ import xarray as xr
 from matplotlib.path import Path as MplPath
 from scipy.spatial import ConvexHull, QhullError
 
+from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, open_zarr
 from facesimxai.landmarks.regions import RegionSet, check_priority, load_regions
 
@@ -127,3 +128,22 @@ def build_region_masks(landmarks_store: Path | str, regions_file: Path | str | N
     log.info("region masks of %d faces at %d px; mean area per region: %s", len(points), size,
              dict(zip(regions.names, area.mean(axis=0).round(1).tolist(), strict=True)))
     return ds
+
+
+class MaskSizeError(InputError):
+    """Region masks drawn at another size than the model input."""
+
+
+def load_region_masks(masks: Path | str, face_ids: np.ndarray, size: int) -> tuple[np.ndarray, list[str]]:
+    """Masks (faces, regions, H, W) in manifest order; all False for a face the landmarks stage
+    dropped (``landmarks.on_missing: drop`` also drops its trials, so it is never explained)."""
+    mk = open_zarr(masks)
+    if int(mk.attrs["input_size"]) != size:
+        raise MaskSizeError(f"{masks}: region masks are {mk.attrs['input_size']} px, the model input is {size} px")
+    have = {int(f): i for i, f in enumerate(mk["face"].to_numpy())}
+    src = mk["mask"].to_numpy()
+    arr = np.zeros((len(face_ids), *src.shape[1:]), bool)
+    for j, f in enumerate(face_ids):
+        if int(f) in have:
+            arr[j] = src[have[int(f)]]
+    return arr, [str(r) for r in mk["region"].to_numpy()]

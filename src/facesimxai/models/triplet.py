@@ -105,7 +105,10 @@ class DistanceHead(nn.Module):
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         """(B, 3, F) core outputs → (B, 3) logits; the bridge sees all 3·B faces in one call."""
         b = feats.shape[0]
-        emb = self.bridge(feats.reshape(3 * b, -1)).reshape(b, 3, -1)
+        return self.decide(self.bridge(feats.reshape(3 * b, -1)).reshape(b, 3, -1))
+
+    def decide(self, emb: torch.Tensor) -> torch.Tensor:
+        """(B, 3, K) bridge embeddings → (B, 3) logits (the decision a TripletFunction calls)."""
         pairs = ((1, 2), (0, 2), (0, 1))
         d2 = torch.stack([((emb[:, j] - emb[:, k]) ** 2).sum(-1) for j, k in pairs], dim=1)
         return -self.log_scale.exp() * d2

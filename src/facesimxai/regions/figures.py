@@ -108,6 +108,9 @@ def plot_ground_truth(result: dict, out: Path | str) -> None:
             ax.set_ylabel(f"importance ({result['metric']})", fontsize=8)
             ax.tick_params(labelsize=7)
     fig.tight_layout()
+    if result.get("warnings"):  # failed gates, stated before any region result
+        fig.subplots_adjust(top=1 - 0.04 * (len(result["warnings"]) + 1))
+        fig.suptitle("\n".join(result["warnings"]), fontsize=8, color="darkred")
     save_figure(fig, out)
 
 

@@ -1,0 +1,1 @@
+"""Explainer validity: every explainer checked against known answers on unseen synthetic faces."""

@@ -1,0 +1,196 @@
+"""Region Shapley, triplet integrated gradients, the renderer truth and the sanity checks on toy
+models with known answers."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from facesimxai.explain.integrated import IGSettings, triplet_integrated_gradients
+from facesimxai.explain.region_shapley import (
+    ShapleySettings,
+    coalition_images,
+    pixel_form,
+    region_players,
+    region_shapley,
+    sampled_coalitions,
+)
+from facesimxai.explain.triplet_function import TripletFunction, from_triplet_model
+from facesimxai.models.triplet import TripletHead, TripletModel
+from facesimxai.validity.explainers import region_values
+from facesimxai.validity.sanity import map_similarity, randomised, rank1_share
+from facesimxai.validity.truth import region_truth, trial_shares
+
+SIZE = 8
+
+
+def _players(n_faces: int) -> np.ndarray:
+    """Four quadrant 'regions' per face (no rest pixels) → 5 players with an empty rest."""
+    m = np.zeros((n_faces, 4, SIZE, SIZE), bool)
+    h = SIZE // 2
+    m[:, 0, :h, :h] = m[:, 1, :h, h:] = m[:, 2, h:, :h] = m[:, 3, h:, h:] = True
+    return region_players(m)
+
+
+class QuadrantMean(nn.Module):
+    """Embedding = mean pixel value of quadrant ``q`` (and a constant), so only that region matters."""
+
+    def __init__(self, q: int):
+        super().__init__()
+        self.q = q
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = SIZE // 2
+        sl = [(slice(0, h), slice(0, h)), (slice(0, h), slice(h, None)),
+              (slice(h, None), slice(0, h)), (slice(h, None), slice(h, None))][self.q]
+        return x[:, :, sl[0], sl[1]].mean(dim=(1, 2, 3))[:, None] * torch.ones(1, 2)
+
+
+def distance_decision(emb: torch.Tensor) -> torch.Tensor:
+    pairs = ((1, 2), (0, 2), (0, 1))
+    return -torch.stack([((emb[:, j] - emb[:, k]) ** 2).sum(-1) for j, k in pairs], 1)
+
+
+def _toy(q: int = 2, n_faces: int = 5, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    faces = torch.rand(n_faces, 3, SIZE, SIZE, generator=g) * 4
+    refs = torch.zeros_like(faces)
+    fn = TripletFunction(QuadrantMean(q), distance_decision)
+    heads = np.array([[0, 1, 2], [3, 1, 4], [2, 4, 0], [1, 3, 2]])
+    return fn, faces, refs, _players(n_faces), heads
+
+
+def test_coalition_images_paste_the_reference_into_absent_players():
+    players = _players(1)[0]
+    face, ref = torch.ones(3, SIZE, SIZE), torch.zeros(3, SIZE, SIZE)
+    imgs = coalition_images(face, ref, torch.as_tensor(players), np.array([0, 0b00001, 0b11111]))
+    assert imgs[0].sum() == 0 and imgs[2].sum() == face.sum()
+    assert torch.equal(imgs[1][0].bool(), torch.as_tensor(players[0]))
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_decision_on_one_region_gives_it_all_the_shapley_value(exact):
+    fn, faces, refs, players, heads = _toy(q=2)
+    settings = ShapleySettings(n_permutations=6, max_exact_coalitions=1024 if exact else 4, seed=1)
+    rs = region_shapley(fn, faces, refs, players, heads, settings)
+    assert rs.exact is exact
+    others = np.delete(rs.phi, 2, axis=1)
+    np.testing.assert_allclose(others, 0, atol=1e-9)
+    np.testing.assert_allclose(rs.phi[:, 2], rs.v_full - rs.v_empty, atol=1e-6)
+    assert np.abs(rs.phi[:, 2]).min() > 1e-3  # the decision really changes
+
+
+def test_region_shapley_is_efficient_in_float64_for_a_model_using_every_region():
+    torch.manual_seed(0)
+    fn = TripletFunction(nn.Sequential(nn.Flatten(1), nn.Linear(3 * SIZE * SIZE, 4), nn.Tanh()).double(),
+                         distance_decision)
+    faces = torch.rand(5, 3, SIZE, SIZE, dtype=torch.float64)
+    heads = np.array([[0, 1, 2], [3, 1, 4], [2, 4, 0]])
+    for settings in (ShapleySettings(max_exact_coalitions=1024), ShapleySettings(8, 4, 0)):
+        rs = region_shapley(fn, faces, torch.zeros_like(faces), _players(5), heads, settings)
+        np.testing.assert_allclose(rs.phi.sum(1), rs.v_full - rs.v_empty, atol=1e-6)
+
+
+def test_sampled_region_shapley_approaches_the_exact_values():
+    torch.manual_seed(0)
+    fn = TripletFunction(nn.Sequential(nn.Flatten(1), nn.Linear(3 * SIZE * SIZE, 4), nn.Tanh()).double(),
+                         distance_decision)
+    faces = torch.rand(5, 3, SIZE, SIZE, dtype=torch.float64)
+    heads = np.array([[0, 1, 2], [3, 1, 4]])
+    exact = region_shapley(fn, faces, torch.zeros_like(faces), _players(5), heads, ShapleySettings())
+    sampled = region_shapley(fn, faces, torch.zeros_like(faces), _players(5), heads, ShapleySettings(400, 4, 3))
+    np.testing.assert_allclose(sampled.phi, exact.phi, atol=4 * sampled.se.max() + 1e-9)
+    assert sampled.se.max() > 0 and sampled.halves is not None
+
+
+def test_antithetic_permutations_come_in_reversed_pairs():
+    perms, bits = sampled_coalitions(5, 6, seed=2)
+    assert len(perms) == 6
+    for a, b in zip(perms[::2], perms[1::2], strict=True):
+        assert list(a) == list(b[::-1])
+    assert (bits[:, -1] == 31).all() and (bits[:, 0] == 0).all()
+
+
+def test_pixel_form_sums_back_to_the_region_values():
+    _, _, _, players, heads = _toy()
+    phi = np.random.default_rng(0).normal(size=(len(heads), players.shape[1]))
+    phi[:, -1] = 0  # the toy's rest player is empty
+    maps = pixel_form(phi, players, heads)
+    np.testing.assert_allclose(region_values(maps, players, heads), phi, atol=1e-5)
+
+
+def test_integrated_gradients_put_all_mass_in_the_region_the_decision_uses_and_are_complete():
+    fn, faces, refs, players, heads = _toy(q=1)
+    out = triplet_integrated_gradients(fn, faces, refs, heads, IGSettings(n_steps=64, baseline="black"))
+    values = region_values(out["maps"].numpy(), players, heads)
+    np.testing.assert_allclose(np.delete(values, 1, axis=1), 0, atol=1e-6)
+    assert np.abs(values[:, 1]).min() > 1e-3
+    assert out["completeness_error"].max() < 0.02
+
+
+def _toy_triplet_model(seed: int) -> TripletModel:
+    torch.manual_seed(seed)
+    core = nn.Sequential(OrderedDict([("conv_1_1", nn.Conv2d(3, 4, 3, padding=1)), ("relu_1_1", nn.ReLU()),
+                                      ("flatten", nn.Flatten(1)), ("fc6", nn.Linear(4 * SIZE * SIZE, 16)),
+                                      ("fc6-relu", nn.ReLU())]))
+    return TripletModel(core, TripletHead(16, 6, 0.0)).eval()
+
+
+def test_a_randomised_head_changes_a_faithful_explainers_map():
+    model = _toy_triplet_model(0)
+    faces = torch.rand(6, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+    heads = np.array([[0, 1, 2], [3, 4, 5], [1, 3, 5], [0, 2, 4]])
+    base = torch.zeros_like(faces)
+    ig = IGSettings(n_steps=16, baseline="black")
+    trained = triplet_integrated_gradients(from_triplet_model(model), faces, base, heads, ig)["maps"].numpy()
+    again = triplet_integrated_gradients(from_triplet_model(model), faces, base, heads, ig)["maps"].numpy()
+    rand = triplet_integrated_gradients(from_triplet_model(randomised(model, [], seed=5)), faces, base, heads,
+                                        ig)["maps"].numpy()
+    assert map_similarity(trained, again)[0] == pytest.approx(1.0)
+    assert map_similarity(trained, rand)[0] < 0.5
+    # a map that ignores the model (the floor) cannot change
+    assert map_similarity(np.abs(trained), np.abs(trained))[1] == pytest.approx(1.0)
+
+
+def test_randomised_keeps_the_original_model_and_resets_the_cascade_layers():
+    model = _toy_triplet_model(0)
+    w = model.core.fc6.weight.detach().clone()
+    r = randomised(model, ["fc6"], seed=3)
+    assert torch.equal(model.core.fc6.weight, w) and not torch.equal(r.core.fc6.weight, w)
+    assert torch.equal(r.core.conv_1_1.weight, model.core.conv_1_1.weight)
+
+
+def test_rank1_share_of_a_rank_one_basis_is_one():
+    u = torch.rand(5, 1, 1) * torch.rand(1, SIZE, SIZE)
+    assert rank1_share(u) == pytest.approx(1.0)
+    assert rank1_share(torch.eye(16).reshape(16, 4, 4)) == pytest.approx(1 / 16)
+
+
+def test_region_truth_follows_each_groups_pixel_footprint():
+    mass = np.zeros((3, 2, 3))  # faces × groups × players
+    mass[:, 0, 0] = 1.0  # group 0 changes only player 0
+    mass[:, 1, 1], mass[:, 1, 2] = 3.0, 1.0  # group 1: three quarters in player 1
+    heads = np.array([[0, 1, 2]])
+    np.testing.assert_allclose(trial_shares(mass, heads)[0], [[1, 0, 0], [0, 0.75, 0.25]])
+    np.testing.assert_allclose(region_truth(np.array([[2.0, -4.0]]), mass, heads), [[2.0, -3.0, -1.0]])
+
+
+def test_failed_explainers_in_use_are_named_in_one_sentence_per_model(tmp_path):
+    from facesimxai.validity.verdicts import explainer_verdicts, validity_name
+
+    rows = [("hum", "region_shapley", "explainer", 0.61, True), ("hum", "lrp_thesis", "explainer", 0.01, False),
+            ("hum", "gradient", "explainer", 0.10, False), ("hum", "random", "floor", 0.0, False),
+            ("maxp", "region_shapley", "explainer", 0.55, True)]
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=["model", "explainer", "kind", "rho_vs_truth_within", "passed"]).to_csv(
+        tmp_path / "v.csv", index=False)
+    in_use = [validity_name(e) for e in ({"method": "region_shapley"}, {"method": "epsilon_alpha2_beta1_flat"},
+                                         {"method": "occlusion"})]
+    assert in_use == ["region_shapley", "lrp_thesis", None]
+    lines = explainer_verdicts(tmp_path / "v.csv", [n for n in in_use if n])
+    assert len(lines) == 1 and "hum" in lines[0] and "lrp_thesis" in lines[0] and "gradient" not in lines[0]
