@@ -30,14 +30,26 @@ def validity_name(settings: dict) -> str | None:
 
 
 def explainer_verdicts(validity: Path | str, explainers: list[str]) -> list[str]:
-    """One plain sentence per model for the ``explainers`` in use that failed the validity check."""
+    """One plain sentence per model for the ``explainers`` in use that failed the validity check,
+    each with the gate it missed."""
     v = pd.read_csv(validity)
     lines = []
     for model, d in v[v["kind"] == "explainer"].groupby("model", sort=False):
-        failed = d[~d["passed"].astype(bool)]
-        failed = failed[failed["explainer"].isin(explainers)]
+        failed = d[~d["passed"].astype(bool) & d["explainer"].isin(explainers)]
         if len(failed):
-            lines.append(f"For {model}, {', '.join(failed['explainer'])} failed the explainer-validity check "
-                         f"(renderer-truth ρ {', '.join(f'{r:.2f}' for r in failed['rho_vs_truth_within'])}; "
-                         f"regions/explainer_validity.csv): their region results are not evidence of what it uses.")
+            reasons = [f"{r.explainer} ({_reason(r)})" for r in failed.itertuples()]
+            lines.append(f"For {model}, {', '.join(reasons)} failed the explainer-validity check "
+                         "(regions/explainer_validity.csv): their region results are not evidence of what it uses.")
     return lines
+
+
+def _reason(row) -> str:
+    truth = row.rho_vs_truth_within
+    if pd.isna(truth):
+        return "its maps are constant"
+    if truth < TRUTH_GATE:
+        return f"renderer-truth ρ {truth:.2f} < {TRUTH_GATE}"
+    randomised = getattr(row, "randomised_head_rho", float("nan"))
+    if randomised > RANDOMISED_HEAD_GATE:
+        return f"maps barely change with a random head, ρ {randomised:.2f} > {RANDOMISED_HEAD_GATE}"
+    return "not above the floors"
