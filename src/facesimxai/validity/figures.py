@@ -46,7 +46,7 @@ def plot_explainer_validity(validity: Path | str, sanity: Path | str, out: Path 
         ax.axhline(RANDOMISED_HEAD_GATE, color="k", ls="--", lw=1, label=f"must be ≤ {RANDOMISED_HEAD_GATE}")
         ax.set_xticks(np.arange(len(e)), e["explainer"], rotation=35, ha="right", fontsize=8)
         ax.set_ylim(-0.1, 1.05)
-        ax.set_ylabel("ρ(|R| trained, |R| random head)")
+        ax.set_ylabel("ρ(|region values|: trained vs random head)")
         ax.set_title("Sanity: maps after randomising the head", fontsize=10)
         ax.legend(fontsize=7)
     fig.tight_layout()
