@@ -197,7 +197,7 @@ def test_faithfulness_stage_compares_every_explainer_on_held_out_trials(first_ru
     res = first_run
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())["faithfulness"]
     trials = pd.read_parquet(res / "judgments" / "trials.parquet").set_index("trial_id")
-    explainers = {"lrp", "lrp_plus", "gradient", "gradient_x_input", "occlusion", "random"}
+    explainers = {"shapley", "lrp", "lrp_plus", "gradient", "gradient_x_input", "occlusion", "random"}
     for model in ("hum", "maxp"):
         scores = pd.read_parquet(res / "faithfulness" / model / "scores.parquet")
         assert set(scores["explainer"]) == explainers
@@ -238,7 +238,7 @@ def test_same_config_gives_identical_results(two_runs):
         da, db = (pd.read_parquet(r / rel).drop(columns=volatile, errors="ignore") for r in (a, b))
         pd.testing.assert_frame_equal(da, db, obj=str(rel))
     checkpoints = sorted(p.relative_to(a) for p in a.rglob("*.pt"))
-    assert len(checkpoints) == 9  # backbone, 3 heads (hum, maxp, hum_distance), 1 extra VGG-Hum seed, 4 autoencoders
+    assert len(checkpoints) == 11  # backbone, 3 heads (hum, maxp, hum_distance), 1 extra VGG-Hum seed, 6 autoencoders
     for rel in checkpoints:
         sa, sb = (torch.load(r / rel, weights_only=True)["state_dict"] for r in (a, b))
         assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa), rel
@@ -278,7 +278,7 @@ def test_explorer_in_headless_chromium(first_run):
     assert 'data-images-ready="1"' in page and "data-error" not in page
     overlays = re.findall(r'<img src="(img/overlays/[^"]+)" class="overlay"[^>]*data-loaded="1" '
                           r'data-width="(\d+)" data-height="(\d+)"', page)
-    assert len(overlays) == 4  # 2 models x 2 explainers, target position
+    assert len(overlays) == 10  # 2 models x (region Shapley: all 3 positions + 2 LRP explainers: target)
     h, w = store.sizes["y"], store.sizes["x"]
     assert all((int(a), int(b)) == (w, h) for _, a, b in overlays)
     assert f"img/overlays/hum/lrp/{trial}_" in page and (site / overlays[0][0]).exists()
