@@ -20,11 +20,10 @@ import time
 
 import numpy as np
 import torch
+from demo_geometry import add_common_args, demo_triplet_model
 
 from facesimxai.explain.occlusion import OcclusionSettings, occlusion_maps, patch_corners
 from facesimxai.explain.triplet_function import from_triplet_model
-from facesimxai.models.triplet import TripletHead, TripletModel
-from facesimxai.models.vgg import VGGFace
 
 
 def main() -> None:
@@ -32,14 +31,9 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=24)
     ap.add_argument("--trials", type=int, default=200)
     ap.add_argument("--naive-trials", type=int, default=4, help="trials timed without reuse (per-trial cost)")
-    ap.add_argument("--size", type=int, default=112)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2)
+    add_common_args(ap)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    vgg = VGGFace(0.125, args.size, 10).eval()
-    model = TripletModel(vgg.core("fc7-relu"), TripletHead(vgg.fc["fc7"].out_features, 300)).eval()
+    model = demo_triplet_model(args.size, args.threads)
     fn = from_triplet_model(model, args.device, batch_size=256)
     faces = torch.randn(args.faces, 3, args.size, args.size)
     rng = np.random.default_rng(0)

@@ -21,11 +21,10 @@ import time
 
 import numpy as np
 import torch
+from demo_geometry import add_common_args, demo_triplet_model
 
 from facesimxai.explain.region_shapley import ShapleySettings, region_players, region_shapley
 from facesimxai.explain.triplet_function import from_triplet_model
-from facesimxai.models.triplet import TripletHead, TripletModel
-from facesimxai.models.vgg import VGGFace
 
 
 def grid_masks(n_faces: int, size: int) -> np.ndarray:
@@ -43,17 +42,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--faces", type=int, default=2, help="faces (each trial shows three of them, repeated)")
     ap.add_argument("--permutations", type=int, default=64)
-    ap.add_argument("--size", type=int, default=112)
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2)
+    add_common_args(ap)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    vgg = VGGFace(0.125, args.size, 8).eval()
-    core = vgg.core("fc7-relu")
-    with torch.no_grad():
-        n_feat = core(torch.zeros(1, 3, args.size, args.size)).shape[1]
-    model = TripletModel(core, TripletHead(n_feat, 300, 0.0)).eval()
+    model = demo_triplet_model(args.size, args.threads)
     fn = from_triplet_model(model, args.device, 128)
     n = max(3, args.faces)
     faces = torch.randn(n, 3, args.size, args.size) * 50

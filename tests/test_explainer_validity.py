@@ -194,3 +194,48 @@ def test_failed_explainers_in_use_are_named_in_one_sentence_per_model(tmp_path):
     assert in_use == ["region_shapley", "lrp_thesis", None]
     lines = explainer_verdicts(tmp_path / "v.csv", [n for n in in_use if n])
     assert len(lines) == 1 and "hum" in lines[0] and "lrp_thesis" in lines[0] and "gradient" not in lines[0]
+
+
+def test_reference_faces_mean_face_and_errors():
+    from facesimxai.data.face_params import PARAMETER_NAMES
+    from facesimxai.data.render import render_face
+    from facesimxai.explain.references import reference_faces
+    from facesimxai.models.vgg import preprocess
+
+    images = np.stack([render_face(np.full(len(PARAMETER_NAMES), v), size=32) for v in (-0.5, 0.5)])
+    faces = preprocess(images, 16, "rgb01")
+    synthetic = reference_faces(images, faces, "mean", True, 16, "rgb01")
+    want = preprocess(render_face(np.zeros(len(PARAMETER_NAMES)), size=32)[None], 16, "rgb01")[0]
+    assert torch.equal(synthetic[0], want) and torch.equal(synthetic[1], want)
+    real = reference_faces(images, faces, "mean", False, 16, "rgb01")
+    pixel_mean = np.round(images.astype(np.float64).mean(0)).astype(np.uint8)[None]
+    assert torch.equal(real[0], preprocess(pixel_mean, 16, "rgb01")[0])
+    assert (reference_faces(images, faces, "black", False, 16, "rgb01") == 0).all()
+    with pytest.raises(ValueError, match="unknown reference 'grey'"):
+        reference_faces(images, faces, "grey", False, 16, "rgb01")
+
+
+def test_sign_agreement_weights_entries_by_the_truth():
+    from facesimxai.validity.run import sign_agreement
+
+    truth = np.array([[2.0, -1.0, 0.0]])
+    assert sign_agreement(np.array([[1.0, -5.0, 3.0]]), truth) == pytest.approx(1.0)
+    assert sign_agreement(np.array([[1.0, 5.0, 3.0]]), truth) == pytest.approx(2 / 3)
+
+
+def test_decision_maps_keep_the_target_face_for_positions_target_and_refuse_other_outputs():
+    from facesimxai.explain.decision_methods import decision_maps
+    from facesimxai.explain.engines import ExplainSettings
+
+    fn, faces, refs, players, heads = _toy(q=1)
+    all_maps, _, target, extra = decision_maps(ExplainSettings(method="integrated_gradients", output="contrastive",
+                                                               positions="all", n_steps=8), fn, faces, refs, heads)
+    one, _, _, _ = decision_maps(ExplainSettings(method="integrated_gradients", output="contrastive", n_steps=8),
+                                 fn, faces, refs, heads)
+    np.testing.assert_allclose(one, all_maps[np.arange(len(heads)), target])
+    assert extra["completeness_error"][1].shape == (len(heads),)
+    rs_maps, _, _, rs_extra = decision_maps(ExplainSettings(method="region_shapley", output="contrastive",
+                                                            positions="all"), fn, faces, refs, heads, players=players)
+    np.testing.assert_allclose(region_values(rs_maps, players, heads), rs_extra["region_value"][1], atol=1e-5)
+    with pytest.raises(ValueError, match="set output: contrastive"):
+        ExplainSettings(method="region_shapley")

@@ -41,6 +41,7 @@ from facesimxai.data.face_params import PARAMETER_NAMES, PARAMETERS, REGIONS, re
 from facesimxai.data.observers import fit_choice_model, pair_features
 from facesimxai.io import write_json
 from facesimxai.regions.figures import plot_ground_truth
+from facesimxai.validity.verdicts import gate_warnings
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +129,14 @@ def _trials_of(table: pd.DataFrame) -> pd.DataFrame:
 
 def ground_truth_recovery(trial_tables: list[Path | str], observers: Path | str, manifest: Path | str,
                           trials: Path | str, maxp_targets: Path | str, maxp_rule: str, cfg: dict,
-                          out: Path | str, figure_out: Path | str, *, warnings: list[str] | None = None) -> dict:
+                          out: Path | str, figure_out: Path | str, *, gates: dict | None = None,
+                          explainers: dict[str, dict] | None = None) -> dict:
     """Recovery of the observers', the backbone's and the model's own weights by every model × explainer.
 
-    ``warnings``: one plain sentence per failed gate of the model and explainer checks, written
-    first in the JSON and on the figure, before any region result."""
+    ``gates``: paths ``probe``, ``generalisation``, ``interventional``, ``validity``; every failed
+    gate of the model and explainer checks (for the ``explainers`` in use) becomes one plain
+    sentence in ``warnings``, stated on the figure before any region result."""
+    warnings = gate_warnings(**gates, explainers=explainers or {}) if gates else []
     params = face_parameters(manifest)
     truth = json.loads(Path(observers).read_text())
     all_trials = pd.read_parquet(trials).merge(pd.read_parquet(maxp_targets), on="trial_id", validate="1:1")
@@ -175,10 +179,10 @@ def ground_truth_recovery(trial_tables: list[Path | str], observers: Path | str,
     for m, r in behaviour_vs_observers.items():
         log.info("%s's choices weigh parameters like the observers: rho=%.3f (regions %.3f)", m,
                  r["parameter_rho"], r["region_rho"])
-    for line in warnings or []:
+    for line in warnings:
         log.warning("%s", line)
     result = {
-        "warnings": list(warnings or []),
+        "warnings": warnings,
         "metric": cfg["metric"], "maps": "target-position maps of the explained splits",
         "references": {k: region_weights_from_parameters(v.to_dict()).to_dict()
                        for k, v in param_refs.items()},

@@ -34,11 +34,12 @@ import torch
 from facesimxai.data.face_params import GROUPS
 from facesimxai.data.observers import distance_scale, parameter_weights
 from facesimxai.data.unseen import load_unseen
+from facesimxai.errors import InputError
 from facesimxai.explain.engines import ExplainSettings, TripletExplainer
 from facesimxai.explain.integrated import IGSettings
 from facesimxai.explain.references import reference_faces
 from facesimxai.explain.region_shapley import REST, SPLIT_REST, ShapleySettings, region_players
-from facesimxai.io import write_json, write_parquet
+from facesimxai.io import write_csv, write_json, write_parquet
 from facesimxai.landmarks.masks import hull_mask, region_hulls, resolve_overlaps
 from facesimxai.landmarks.mesh import detect_landmarks
 from facesimxai.landmarks.regions import check_priority, load_regions
@@ -98,7 +99,7 @@ def face_players(images: np.ndarray, input_size: int, regions_file, priority, ma
     return region_players(masks, face if split_rest else None), found
 
 
-def _prepare(backbone_path, unseen, inter_cfg: dict, cfg: dict, regions_cfg: dict, landmarks_cfg: dict,
+def _prepare(unseen, inter_cfg: dict, cfg: dict, regions_cfg: dict, landmarks_cfg: dict,
              input_size: int, mode: str, device) -> tuple[Inputs, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     images_all, params_all = load_unseen(unseen)
     images, params = images_all[: inter_cfg["n_faces"]], params_all[: inter_cfg["n_faces"]]
@@ -112,6 +113,10 @@ def _prepare(backbone_path, unseen, inter_cfg: dict, cfg: dict, regions_cfg: dic
         log.warning("%d of %d validity trials show a face without a face mesh and are left out",
                     int((~ok).sum()), len(ok))
     trial_ids = trial_ids[ok]
+    if not len(trial_ids):
+        missing = ", ".join(str(f + 1) for f in np.flatnonzero(~found)[:10])
+        raise InputError(f"{unseen}: MediaPipe finds no face mesh on unseen face(s) {missing}, and every "
+                         "validity trial shows one; lower landmarks.min_detection_confidence or render larger")
     faces = preprocess(images, input_size, mode)
     ig = cfg["integrated_gradients"]
     inputs = Inputs(faces, reference_faces(images, faces, "mean", True, input_size, mode),
@@ -130,7 +135,7 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
     dev = resolve_device(device)
     _, mode = load_triplet_model(backbone, next(iter(heads.values())))
     input_size = int(torch.load(backbone, map_location="cpu", weights_only=True)["input_size"])
-    inputs, params, params_all, trials, trial_ids = _prepare(backbone, unseen, inter_cfg, cfg, regions_cfg,
+    inputs, params, params_all, trials, trial_ids = _prepare(unseen, inter_cfg, cfg, regions_cfg,
                                                              landmarks_cfg, input_size, mode, dev)
     heads_rows = trials[trial_ids] - 1  # rows into the faces
     mass = group_footprints(params, load_unseen(unseen)[0][: len(params)], inputs.players, workers)
@@ -240,10 +245,8 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
     validity = pd.DataFrame(rows)
     sanity = pd.DataFrame(sanity_rows, columns=["model", "explainer", "check", "variant", "region_spearman_abs",
                                                 "pixel_spearman_abs", "pixel_ssim_abs"])
-    Path(out_validity).parent.mkdir(parents=True, exist_ok=True)
-    validity.to_csv(out_validity, index=False, float_format="%.6g", lineterminator="\n")
-    Path(out_sanity).parent.mkdir(parents=True, exist_ok=True)
-    sanity.to_csv(out_sanity, index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(validity, out_validity)  # atomic: no half-written table under the final name
+    write_csv(sanity, out_sanity)
     write_parquet(pd.DataFrame(region_rows, columns=["model", "explainer", "trial", "region", "value", "truth",
                                                      "observers"]), out_regions, csv=False)
     summary["passed"] = {m: sorted(validity[(validity.model == m) & validity.passed].explainer) for m in heads}

@@ -5,6 +5,7 @@ No torch here: the ground-truth stage and the figures run in the analysis enviro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -53,3 +54,14 @@ def _reason(row) -> str:
     if randomised > RANDOMISED_HEAD_GATE:
         return f"maps barely change with a random head, ρ {randomised:.2f} > {RANDOMISED_HEAD_GATE}"
     return "not above the floors"
+
+
+def gate_warnings(probe: Path | str, generalisation: Path | str, interventional: Path | str,
+                  validity: Path | str, explainers: dict[str, dict]) -> list[str]:
+    """Every failed model gate and every failed explainer in use (``explain.explainers``), one sentence each."""
+    from facesimxai.models.figures import validity_verdicts
+
+    read = lambda p: json.loads(Path(p).read_text())  # noqa: E731
+    lines = validity_verdicts(read(probe), read(generalisation), read(interventional))
+    in_use = [n for n in (validity_name(e) for e in explainers.values()) if n]
+    return lines + explainer_verdicts(validity, in_use)

@@ -1,0 +1,25 @@
+"""The demo's model geometry for benchmarks: VGG width 1/8 at 112 px, fc7 core, bridge 300, random weights."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from facesimxai.models.triplet import TripletHead, TripletModel
+from facesimxai.models.vgg import VGGFace
+
+
+def add_common_args(ap: argparse.ArgumentParser) -> None:
+    """--size, --device and --threads, as every model benchmark takes them."""
+    ap.add_argument("--size", type=int, default=112)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+
+
+def demo_triplet_model(size: int, threads: int, n_classes: int = 10) -> TripletModel:
+    """A seeded triplet model of the demo's shape (threads set for the whole process)."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    vgg = VGGFace(0.125, size, n_classes).eval()
+    return TripletModel(vgg.core("fc7-relu"), TripletHead(vgg.fc["fc7"].out_features, 300)).eval()
