@@ -20,7 +20,7 @@ import xarray as xr
 import yaml
 
 from facesimxai.config import validate_config
-from facesimxai.data.judgments import FACESIM3D_COLUMNS
+from facesimxai.data.judgments import FACESIM3D_COLUMNS, INT_COLUMNS
 from facesimxai.explain.integrity import chunk_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,10 +43,12 @@ def resolved_config(config: Path = ROOT / "config" / "test.yaml") -> dict:
 
 
 def trial_row(**overrides) -> dict:
-    """One valid FaceSim3D trial row (faces 1, 2, 3; face 2 chosen), with overrides."""
+    """One valid FaceSim3D trial row in the main study's 21 columns (faces 1, 2, 3; face 2
+    chosen), with overrides."""
     row = {
-        "ppid": "p01", "trial_num": 1, "block_num": 2, "trial_num_in_block": 1,
-        "response_time": 1.5, "triplet_id": 1, "head1": 1, "head2": 2, "head3": 3,
+        "ppid": "p01", "trial_num": 1, "block_num": 2, "trial_num_in_block": 1, "break_time": "",
+        "start_time": 100.0, "end_time": 101.5, "response_time": 1.5, "triplet_id": 1,
+        "correct": "True", "head1": 1, "head2": 2, "head3": 3,
         "head_odd": 2, "catch_head": 0, "caught": "False", "triplet": "1_2_3",
         "session_num": "2D", "keyPress": "middle",
         "SystemDateTime_BeginTrial": "2026-01-05 09:00:00.000", "ppid_session_dataname": "p01_2D_x",
@@ -65,8 +67,22 @@ def write_heatmap_store(ds: xr.Dataset, path: Path, chunk: int | None = None) ->
     return ds
 
 
-def write_trials(path: Path, rows: list[dict], columns=FACESIM3D_COLUMNS) -> Path:
-    pd.DataFrame(rows, columns=list(columns)).to_csv(path, index=False)
+def write_trials(path: Path, rows: list[dict], columns=FACESIM3D_COLUMNS, *, as_facesim3d: bool = False,
+                 blank_line_after: int | None = None) -> Path:
+    """Write trial rows as CSV. ``as_facesim3d`` writes them as FaceSim3D's own files are written
+    (numbers as floats from DynamoDB's ``N`` type, ``to_csv(index=False)``, then a BOM and CRLF
+    line endings as a spreadsheet round trip leaves them); ``blank_line_after`` inserts a blank
+    line after that file line (header = line 1)."""
+    df = pd.DataFrame(rows, columns=list(columns))
+    if as_facesim3d:
+        numeric = [c for c in df.columns if c in INT_COLUMNS or c == "triplet_id"]
+        df[numeric] = df[numeric].apply(lambda c: pd.to_numeric(c, errors="coerce")).astype(float)
+    lines = df.to_csv(index=False).splitlines()
+    if blank_line_after is not None:
+        lines.insert(blank_line_after, "")
+    newline = "\r\n" if as_facesim3d else "\n"
+    path.write_text(("\ufeff" if as_facesim3d else "") + newline.join(lines) + newline, encoding="utf-8",
+                    newline="")
     return path
 
 

@@ -7,7 +7,7 @@ from scipy.stats import spearmanr
 
 from facesimxai.config import validate_config
 from facesimxai.data.face_params import PARAMETERS, sample_parameters
-from facesimxai.data.judgments import FACESIM3D_COLUMNS, clean_trials
+from facesimxai.data.judgments import FACESIM3D_COLUMNS, clean_trials, read_trial_file
 from facesimxai.data.observers import fit_choice_model, simulate_trials
 
 
@@ -41,11 +41,11 @@ def test_catch_semantics_follow_facesim3d(faces):
     assert (hit["head_odd"] != hit["catch_head"]).all()
 
 
-def test_logit_recovers_ordering_of_observer_weights(faces):
+def test_logit_recovers_ordering_of_observer_weights(faces, tmp_path):
     cfg = _cfg(n_participants=40, n_blocks=6, trials_per_block=30)
     raw, _ = simulate_trials(faces, cfg)
-    raw["caught"] = raw["caught"].map({"True": True, "False": False, "": pd.NA}).astype("boolean")
-    clean, _ = clean_trials(raw)
+    raw.to_csv(tmp_path / "trials.csv", index=False)  # through the importer, as the pipeline does
+    clean, _ = clean_trials(read_trial_file(tmp_path / "trials.csv"))
     coef = fit_choice_model(faces, clean)
     groups = pd.Series(coef.to_numpy()).groupby([p.group for p in PARAMETERS]).mean()
     truth = pd.Series(cfg["group_weights"])[groups.index]

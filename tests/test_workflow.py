@@ -373,7 +373,8 @@ def _real_data_config(tmp_path: Path, trial_rows: list[dict]) -> Path:
     rng = np.random.default_rng(5)
     for i in range(1, 7):
         Image.fromarray(render_face(rng.uniform(-1, 1, 17), size=150)).save(faces / f"CFD-{i}.jpg")
-    write_trials(tmp_path / "trials.csv", trial_rows)
+    # FaceSim3D's real 21-column layout as its files arrive: floats, BOM, CRLF, a blank line
+    write_trials(tmp_path / "trials.csv", trial_rows, as_facesim3d=True, blank_line_after=6)
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
     cfg["faces"] = {"source": "folder", "folder": str(faces)}
     cfg["judgments"] = {"source": "facesim3d", "files": [str(tmp_path / "t*.csv")]}
@@ -412,10 +413,10 @@ def test_real_data_path_runs_the_same_rules(tmp_path):
 
 def test_bad_trial_file_fails_clearly_and_leaves_nothing_complete(tmp_path):
     rows = _facesim3d_rows()
-    rows[10]["head2"] = 42
+    rows[10]["head2"] = 42  # record 12 of the file, line 13 after the blank line
     (tmp_path / "w").mkdir()
     proc = snakemake(tmp_path / "w", _real_data_config(tmp_path, rows))
     assert proc.returncode != 0
-    assert "trials.csv, row 12: column 'head2' has face id 42" in proc.stdout + proc.stderr
+    assert "trials.csv, line 13: column 'head2' has face id 42" in proc.stdout + proc.stderr
     assert (tmp_path / "w" / "results" / "faces" / "manifest.parquet").exists()
     assert not (tmp_path / "w" / "results" / "judgments" / "cleaned.parquet").exists()

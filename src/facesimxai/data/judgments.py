@@ -1,17 +1,31 @@
 """Import FaceSim3D odd-one-out trial files and clean them as FaceSim3D does.
 
-Cleaning, in this order (REFERENCE.md): (1) drop block 1 (training); (2) drop rows whose
-``caught`` is empty; (3) per ``ppid_session_dataname``: three or more missed catches
-(``caught == True``) drop the whole session, fewer drop each block with a miss; (4) drop catch
-trials (``catch_head != 0``); (5) drop timeouts (``head_odd == 0``).
+Accepted layouts (FaceSim3D's ``code/facesim3d/read_data.py``, written with
+``to_csv(index=False)``): the main study's 21 columns (``SORTED_COLS``) and the pilot's first 16
+(``SORTED_COLS_PILOT``), in any column order, with or without a BOM, LF or CRLF line endings and
+blank lines. Any other column is refused unless listed in ``judgments.allow_extra_columns``.
 
-Output (``results/judgments/cleaned.parquet``): FaceSim3D's columns plus ``source``
-(``simulated`` | ``facesim3d``), ``source_file`` and ``source_row`` (1-based line in that file,
-header = line 1), so any trial can be traced back to the row it came from.
+Cleaning, in FaceSim3D's order, each step on the rows the previous ones kept: (0) drop exact
+duplicate rows (FaceSim3D's ``drop_duplicates``; a file listed twice is read once); (1) drop the
+training block (keep ``block_num > 1``); (2) drop rows whose ``caught`` is empty (unfinished
+trials); (3) per ``ppid_session_dataname``: three or more missed catches (``caught == True``)
+drop the whole session, fewer drop each block with a miss; (4) drop catch trials
+(``catch_head != 0``); (5) drop timeouts (``head_odd == 0``). Steps 2 and 3 apply to main-layout
+rows only: FaceSim3D's pilot cleaning (``read_pilot_data``) has no catch-miss rules.
+
+Values are checked when read (a non-number, a fraction or an out-of-range number in an integer
+column is refused with file, line and column), but an *empty* value is only refused if its row
+survives cleaning: an unfinished trial is dropped by step 2 as FaceSim3D drops it.
+
+Output (``results/judgments/cleaned.parquet``): the 21 columns (a pilot row has the 5 main-only
+ones empty) plus ``layout`` (``main`` | ``pilot``), ``source`` (``simulated`` | ``facesim3d``),
+``source_file`` and ``source_row`` (the 1-based line in that file, header = line 1), so any trial
+can be traced back to the line it came from.
 """
 
 from __future__ import annotations
 
+import csv
 import glob
 import logging
 from collections.abc import Sequence
@@ -25,19 +39,30 @@ from facesimxai.io import write_csv, write_parquet
 
 log = logging.getLogger(__name__)
 
-FACESIM3D_COLUMNS: tuple[str, ...] = (
-    "ppid", "trial_num", "block_num", "trial_num_in_block", "response_time", "triplet_id",
-    "head1", "head2", "head3", "head_odd", "catch_head", "caught", "triplet", "session_num",
-    "keyPress", "SystemDateTime_BeginTrial", "ppid_session_dataname",
+PILOT_COLUMNS: tuple[str, ...] = (
+    "ppid", "trial_num", "block_num", "trial_num_in_block", "break_time", "start_time", "end_time",
+    "response_time", "triplet_id", "correct", "head1", "head2", "head3", "head_odd", "catch_head",
+    "caught",
 )
+MAIN_ONLY_COLUMNS: tuple[str, ...] = (
+    "triplet", "session_num", "keyPress", "SystemDateTime_BeginTrial", "ppid_session_dataname",
+)
+FACESIM3D_COLUMNS: tuple[str, ...] = PILOT_COLUMNS + MAIN_ONLY_COLUMNS
+LAYOUTS: dict[str, tuple[str, ...]] = {"main": FACESIM3D_COLUMNS, "pilot": PILOT_COLUMNS}
 INT_COLUMNS = ("trial_num", "block_num", "trial_num_in_block", "head1", "head2", "head3",
                "head_odd", "catch_head")
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
+FLOAT_COLUMNS = ("break_time", "start_time", "end_time", "response_time")
+BOOL_COLUMNS = ("correct", "caught")
+# What the later stages need of every trial that survives cleaning.
+REQUIRED_AFTER_CLEANING = ("trial_num", "block_num", "head1", "head2", "head3", "head_odd",
+                           "catch_head")
+INT_LIMIT = 2**31 - 1  # FaceSim3D writes ids and counts as floats; beyond this nothing is an id
+_TRUE = {"true", "1", "1.0", "yes"}
+_FALSE = {"false", "0", "0.0", "no"}
 
 
 class TrialFileError(InputError):
-    """A trial file that cannot be imported; the message names the file, row and column."""
+    """A trial file that cannot be imported; the message names the file, line and column."""
 
 
 def expand_files(patterns: Sequence[str]) -> list[Path]:
@@ -53,56 +78,172 @@ def expand_files(patterns: Sequence[str]) -> list[Path]:
     return files
 
 
-def _parse_caught(values: pd.Series, file: Path, rows: np.ndarray) -> pd.Series:
-    text = values.fillna("").astype(str).str.strip().str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[text.isin(_TRUE)] = True
-    out[text.isin(_FALSE)] = False
-    bad = ~(text.isin(_TRUE) | text.isin(_FALSE) | (text == "") | (text == "nan"))
+def _read_records(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, records and each record's first line number. The csv module counts physical
+    lines (blank lines, quoted newlines), which pandas' record count does not."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header: list[str] | None = None
+            records, lines, previous = [], [], 0
+            for record in reader:
+                first_line, previous = previous + 1, reader.line_num
+                if not any(field.strip() for field in record):
+                    continue  # a blank line (or one of empty fields) is not a trial
+                if header is None:
+                    header = [name.strip() for name in record]
+                    continue
+                if len(record) != len(header):
+                    raise TrialFileError(f"{path}, line {first_line}: {len(record)} fields, but the "
+                                         f"header has {len(header)}")
+                records.append(record)
+                lines.append(first_line)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise TrialFileError(f"{path}: not a readable CSV file ({exc})") from exc
+    if header is None:
+        raise TrialFileError(f"{path}: file is empty")
+    return header, records, lines
+
+
+def _layout(path: Path, header: list[str], allow_extra: Sequence[str]) -> str:
+    """Which FaceSim3D layout the header is; refuses any other with what is wrong and how to fix."""
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if repeated:
+        raise TrialFileError(f"{path}: column(s) {', '.join(repeated)} appear more than once")
+    layout = "main" if set(MAIN_ONLY_COLUMNS) & set(header) else "pilot"
+    expected = LAYOUTS[layout]
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in FACESIM3D_COLUMNS and c not in allow_extra]
+    parts = []
+    if missing:
+        parts.append(f"missing column(s) {', '.join(missing)} (FaceSim3D trial files have "
+                     f"{len(FACESIM3D_COLUMNS)} columns: {', '.join(FACESIM3D_COLUMNS)}; its pilot "
+                     f"files the first {len(PILOT_COLUMNS)})")
+    if extra:
+        parts.append(f"unexpected column(s) {', '.join(extra)} (list them in config key "
+                     "judgments.allow_extra_columns to import the file and ignore them)")
+    if parts:
+        raise TrialFileError(f"{path}: {'; '.join(parts)}")
+    return layout
+
+
+def _fail(path: Path, line: int, col: str, value: str, expected: str) -> None:
+    raise TrialFileError(f"{path}, line {line}: column '{col}' has {value!r}; expected {expected}")
+
+
+def _parse_int(text: pd.Series, path: Path, lines: np.ndarray) -> pd.Series:
+    """Integers, possibly written as floats ('12.0', as FaceSim3D writes them); empty → NA."""
+    num = pd.to_numeric(text, errors="coerce")
+    empty = text == ""
+    checks = (
+        (num.isna(), "an integer"),
+        (~np.isfinite(num.fillna(0)), "a finite integer"),
+        (num.abs() > INT_LIMIT, f"an integer within ±{INT_LIMIT}"),
+        (num != np.round(num), "an integer"),
+    )
+    for bad, expected in checks:
+        bad = bad & ~empty
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            _fail(path, lines[i], str(text.name), text.iloc[i], expected)
+    return num.where(~empty).astype("Int64")
+
+
+def _parse_float(text: pd.Series, path: Path, lines: np.ndarray) -> pd.Series:
+    num = pd.to_numeric(text, errors="coerce")
+    bad = (num.isna() | ~np.isfinite(num.fillna(0))) & (text != "")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise TrialFileError(f"{file}, row {rows[i]}: column 'caught' has {values.iloc[i]!r}; "
-                             "expected True, False or empty")
+        _fail(path, lines[i], str(text.name), text.iloc[i], "a finite number or empty")
+    return num.astype(float)
+
+
+def _parse_bool(text: pd.Series, path: Path, lines: np.ndarray) -> pd.Series:
+    lower = text.str.lower()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[lower.isin(_TRUE)] = True
+    out[lower.isin(_FALSE)] = False
+    bad = ~(lower.isin(_TRUE) | lower.isin(_FALSE) | (lower == "") | (lower == "nan"))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        _fail(path, lines[i], str(text.name), text.iloc[i], "True, False or empty")
     return out
 
 
 def read_trial_file(path: Path | str, allow_extra: Sequence[str] = ()) -> pd.DataFrame:
-    """Read one FaceSim3D trial CSV and check its columns and value types."""
+    """Read one FaceSim3D trial CSV (main or pilot layout) and check its value types."""
     path = Path(path)
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise TrialFileError(f"{path}: not a readable CSV file ({exc})") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise TrialFileError(f"{path}: file is empty") from exc
-    missing = [c for c in FACESIM3D_COLUMNS if c not in df.columns]
-    extra = [c for c in df.columns if c not in FACESIM3D_COLUMNS and c not in allow_extra]
-    if missing or extra:
-        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + \
-                ([f"unexpected column(s) {', '.join(extra)}"] if extra else [])
-        raise TrialFileError(f"{path}: {'; '.join(parts)} (FaceSim3D columns: "
-                             f"{', '.join(FACESIM3D_COLUMNS)})")
-    df = df[list(FACESIM3D_COLUMNS)].copy()
-    rows = np.arange(len(df)) + 2  # line numbers: header is line 1
-    for col in INT_COLUMNS:
-        num = pd.to_numeric(df[col].str.strip(), errors="coerce")
-        bad = num.isna() | (num != np.round(num))
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise TrialFileError(f"{path}, row {rows[i]}: column '{col}' has "
-                                 f"{df[col].iloc[i]!r}; expected an integer")
-        df[col] = num.astype(np.int64)
-    rt = pd.to_numeric(df["response_time"].replace("", np.nan), errors="coerce")
-    bad = rt.isna() & (df["response_time"] != "")
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise TrialFileError(f"{path}, row {rows[i]}: column 'response_time' has "
-                             f"{df['response_time'].iloc[i]!r}; expected a number")
-    df["response_time"] = rt.astype(float)
-    df["caught"] = _parse_caught(df["caught"], path, rows)
+    header, records, line_list = _read_records(path)
+    layout = _layout(path, header, allow_extra)
+    raw = pd.DataFrame(records, columns=header, dtype=str).apply(lambda c: c.str.strip())
+    lines = np.asarray(line_list, dtype=np.int64)
+    df = pd.DataFrame(index=raw.index)
+    for col in FACESIM3D_COLUMNS:
+        text = raw[col] if col in raw else pd.Series("", index=raw.index, name=col)
+        if col in INT_COLUMNS:
+            df[col] = _parse_int(text, path, lines)
+        elif col in FLOAT_COLUMNS:
+            df[col] = _parse_float(text, path, lines)
+        elif col in BOOL_COLUMNS:
+            df[col] = _parse_bool(text, path, lines)
+        else:
+            df[col] = text.astype("string") if col in raw else pd.Series(pd.NA, index=raw.index,
+                                                                          dtype="string")
+    df["layout"] = layout
     df["source_file"] = str(path)
-    df["source_row"] = rows
+    df["source_row"] = lines
     return df
+
+
+def _describe_duplicate(df: pd.DataFrame, dup: np.ndarray) -> str:
+    i = int(np.flatnonzero(dup)[0])
+    key = df[list(FACESIM3D_COLUMNS)].astype(str).agg("\x1f".join, axis=1)
+    first = int(np.flatnonzero((key == key.iloc[i]).to_numpy())[0])
+    return (f"{df['source_file'].iloc[i]}, line {df['source_row'].iloc[i]} repeats "
+            f"{df['source_file'].iloc[first]}, line {df['source_row'].iloc[first]}")
+
+
+def clean_trials(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply the duplicate rule and FaceSim3D's five cleaning rules in order; return
+    (clean trials, summary with one row per step)."""
+    steps = []
+
+    def step(name: str, keep: pd.Series | np.ndarray, current: pd.DataFrame) -> pd.DataFrame:
+        out = current[np.asarray(keep, dtype=bool)]
+        steps.append({"step": len(steps), "rule": name, "rows_before": len(current),
+                      "rows_dropped": len(current) - len(out), "rows_after": len(out)})
+        return out
+
+    dup = df.duplicated(subset=list(FACESIM3D_COLUMNS)).to_numpy()
+    if dup.any():
+        log.warning("dropped %d exact duplicate row(s), e.g. %s", dup.sum(), _describe_duplicate(df, dup))
+    df = step("drop exact duplicate rows (FaceSim3D's drop_duplicates)", ~dup, df)
+    df = step("drop training block (keep block_num > 1)", (df["block_num"] > 1).fillna(False), df)
+    main = (df["layout"] == "main").to_numpy()
+    df = step("drop rows with empty 'caught' (main layout)", ~main | df["caught"].notna(), df)
+    main = (df["layout"] == "main").to_numpy()
+    missed = (df["caught"].fillna(False).astype(bool) & main).astype(int)
+    session = df["ppid_session_dataname"].fillna("")
+    per_session = missed.groupby(session).transform("sum")
+    bad_block = missed.groupby([session, df["block_num"].fillna(-1)]).transform("max") > 0
+    df = step("drop sessions with >= 3 missed catches, else blocks with a miss (main layout)",
+              ~main | ((per_session < 3) & ~bad_block).to_numpy(), df)
+    df = step("drop catch trials (catch_head != 0)", (df["catch_head"] == 0).fillna(False), df)
+    df = step("drop timeouts (head_odd == 0)", (df["head_odd"] != 0).fillna(True), df)
+    _require_values(df)
+    df = df.astype({c: np.int64 for c in REQUIRED_AFTER_CLEANING})
+    return df.reset_index(drop=True), pd.DataFrame(steps)
+
+
+def _require_values(df: pd.DataFrame) -> None:
+    """An empty value is only an error in a trial that survived cleaning (FaceSim3D's order)."""
+    for col in REQUIRED_AFTER_CLEANING:
+        empty = df[col].isna().to_numpy()
+        if empty.any():
+            i = int(np.flatnonzero(empty)[0])
+            raise TrialFileError(f"{df['source_file'].iloc[i]}, line {df['source_row'].iloc[i]}: "
+                                 f"column '{col}' is empty in a trial that survives cleaning; "
+                                 "expected an integer")
 
 
 def check_face_ids(df: pd.DataFrame, face_ids: Sequence[int]) -> None:
@@ -114,63 +255,38 @@ def check_face_ids(df: pd.DataFrame, face_ids: Sequence[int]) -> None:
         if not allowed.all():
             i = int(np.flatnonzero(~allowed)[0])
             raise TrialFileError(
-                f"{df['source_file'].iloc[i]}, row {df['source_row'].iloc[i]}: column '{col}' "
+                f"{df['source_file'].iloc[i]}, line {df['source_row'].iloc[i]}: column '{col}' "
                 f"has face id {values[i]}, not in the face set (ids {known.min()}..{known.max()})")
     heads = df[["head1", "head2", "head3"]].to_numpy()
     odd = df["head_odd"].to_numpy()
     ok = (odd == 0) | (heads == odd[:, None]).any(axis=1)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
-        raise TrialFileError(f"{df['source_file'].iloc[i]}, row {df['source_row'].iloc[i]}: "
+        raise TrialFileError(f"{df['source_file'].iloc[i]}, line {df['source_row'].iloc[i]}: "
                              f"head_odd {odd[i]} is not one of the shown heads {heads[i].tolist()}")
-
-
-def clean_trials(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Apply FaceSim3D's five cleaning rules in order; return (clean trials, summary)."""
-    steps = []
-
-    def step(name: str, keep: pd.Series, current: pd.DataFrame) -> pd.DataFrame:
-        out = current[keep.to_numpy()]
-        steps.append({"step": len(steps) + 1, "rule": name, "rows_before": len(current),
-                      "rows_dropped": len(current) - len(out), "rows_after": len(out)})
-        return out
-
-    df = step("drop training block (block_num == 1)", df["block_num"] != 1, df)
-    df = step("drop rows with empty 'caught'", df["caught"].notna(), df)
-    missed = df["caught"].fillna(False).astype(bool)
-    per_session = missed.groupby(df["ppid_session_dataname"]).transform("sum")
-    bad_block = missed.groupby([df["ppid_session_dataname"], df["block_num"]]).transform("any")
-    df = step("drop sessions with >= 3 missed catches, else blocks with a miss",
-              (per_session < 3) & ~bad_block, df)
-    df = step("drop catch trials (catch_head != 0)", df["catch_head"] == 0, df)
-    df = step("drop timeouts (head_odd == 0)", df["head_odd"] != 0, df)
-    df = df.copy()
-    df["caught"] = df["caught"].astype(bool)
-    return df.reset_index(drop=True), pd.DataFrame(steps)
+    dup = (heads[:, 0] == heads[:, 1]) | (heads[:, 0] == heads[:, 2]) | (heads[:, 1] == heads[:, 2])
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise TrialFileError(f"{df['source_file'].iloc[i]}, line {df['source_row'].iloc[i]}: "
+                             f"a non-catch trial shows a face twice {heads[i].tolist()}")
 
 
 def import_judgments(files: Sequence[str | Path], manifest: Path | str, source: str,
                      out: Path | str, summary_out: Path | str,
                      allow_extra: Sequence[str] = ()) -> pd.DataFrame:
-    """Read, check and clean trial files; write cleaned trials and the cleaning summary."""
+    """Read, clean and check trial files; write cleaned trials and the cleaning summary."""
     face_ids = pd.read_parquet(manifest)["face_id"].to_numpy()
     frames = [read_trial_file(f, allow_extra) for f in files]
     raw = pd.concat(frames, ignore_index=True)
     if raw.empty:
         raise TrialFileError(f"no trials in {', '.join(str(f) for f in files)}")
-    check_face_ids(raw, face_ids)
     clean, summary = clean_trials(raw)
-    heads = clean[["head1", "head2", "head3"]].to_numpy()
-    dup = (heads[:, 0] == heads[:, 1]) | (heads[:, 0] == heads[:, 2]) | (heads[:, 1] == heads[:, 2])
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise TrialFileError(f"{clean['source_file'].iloc[i]}, row {clean['source_row'].iloc[i]}: "
-                             f"a non-catch trial shows a face twice {heads[i].tolist()}")
     if clean.empty:
         raise TrialFileError("no trials left after cleaning; see the cleaning summary rules")
-    clean.insert(len(FACESIM3D_COLUMNS), "source", source)
+    check_face_ids(clean, face_ids)
+    clean.insert(len(FACESIM3D_COLUMNS) + 1, "source", source)
     write_csv(summary, summary_out)
     write_parquet(clean, out)
-    log.info("imported %d rows from %d file(s); %d trials after cleaning",
-             len(raw), len(files), len(clean))
+    log.info("imported %d rows from %d file(s) (%s layout); %d trials after cleaning", len(raw),
+             len(files), "/".join(sorted(raw["layout"].unique())), len(clean))
     return clean

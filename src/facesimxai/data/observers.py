@@ -5,7 +5,8 @@ weights are the configured group weights (eyes, mouth, …) jittered per partici
 ``scale`` is the mean squared distance under the mean weights (so the temperature is unit-free).
 In a triplet the pair judged most similar leaves the odd face: ``P(odd = i) ∝ exp(-d(j, k)² / T)``.
 
-The output is a trial file in FaceSim3D's columns (so the same importer and cleaning run on it)
+The output is a trial file in FaceSim3D's 21 columns, as its main study writes them (so the same
+importer and cleaning run on it)
 and a ground-truth JSON beside it with the weights and the expected agreement between observers.
 """
 
@@ -27,6 +28,7 @@ from facesimxai.io import write_csv, write_json
 log = logging.getLogger(__name__)
 
 _POSITIONS = ("left", "middle", "right")
+BREAK_SECONDS = 30.0  # FaceSim3D records a break after each block (its ``break_time`` column)
 
 
 def parameter_weights(group_weights: dict[str, float]) -> np.ndarray:
@@ -83,7 +85,7 @@ def simulate_trials(params: np.ndarray, cfg: dict) -> tuple[pd.DataFrame, dict]:
         is_timeout = (rng.random(n_trials) < cfg["timeout_rate"]) & ~is_catch
         is_unfinished = rng.random(n_trials) < cfg["empty_caught_rate"]
         missed = rng.random(n_trials) < miss_rate
-        clock = start + timedelta(days=p)
+        clock = session_start = start + timedelta(days=p)
         for t in range(n_trials):
             heads = shown[t].copy()
             catch_head, caught, odd_pos = 0, "False", int(choice[t])
@@ -101,12 +103,17 @@ def simulate_trials(params: np.ndarray, cfg: dict) -> tuple[pd.DataFrame, dict]:
                 caught = ""
             rt = 10.0 if is_timeout[t] else float(np.round(rng.lognormal(0.9, 0.35), 3))
             sorted_heads = sorted(int(h) for h in heads)
+            begin = (clock - session_start).total_seconds()
+            block_end = (t + 1) % cfg["trials_per_block"] == 0
             rows.append({
                 "ppid": ppid, "trial_num": t + 1,
                 "block_num": t // cfg["trials_per_block"] + 1,
                 "trial_num_in_block": t % cfg["trials_per_block"] + 1,
+                "break_time": BREAK_SECONDS if block_end else "",
+                "start_time": round(begin, 3), "end_time": round(begin + rt, 3),
                 "response_time": rt,
                 "triplet_id": 0 if is_catch[t] else int(rank_triplets(*heads)) + 1,
+                "correct": "False" if is_timeout[t] else "True",
                 "head1": int(heads[0]), "head2": int(heads[1]), "head3": int(heads[2]),
                 "head_odd": 0 if is_timeout[t] else int(heads[odd_pos]),
                 "catch_head": catch_head, "caught": caught,
@@ -115,7 +122,7 @@ def simulate_trials(params: np.ndarray, cfg: dict) -> tuple[pd.DataFrame, dict]:
                 "SystemDateTime_BeginTrial": clock.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
                 "ppid_session_dataname": dataname,
             })
-            clock += timedelta(seconds=rt + 1.5)
+            clock += timedelta(seconds=rt + 1.5 + (BREAK_SECONDS if block_end else 0.0))
     trials = pd.DataFrame(rows, columns=list(FACESIM3D_COLUMNS))
     truth = {
         "simulated": True,
