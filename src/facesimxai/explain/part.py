@@ -46,9 +46,16 @@ def parse_scatteritem(item: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def trials_to_explain(trials: Path | str, splits: list[str]) -> pd.DataFrame:
+def trials_to_explain(trials: Path | str, splits: list[str], max_trials: int | None = None,
+                      seed: int = 0) -> pd.DataFrame:
+    """The trials of ``splits`` in trial-id order; with ``max_trials``, a seeded random subset of
+    that many (every scatter part draws the same subset, so the parts stay disjoint)."""
     tr = pd.read_parquet(trials)
-    return tr[tr["split"].isin(splits)].sort_values("trial_id").reset_index(drop=True)
+    tr = tr[tr["split"].isin(splits)].sort_values("trial_id").reset_index(drop=True)
+    if max_trials is not None and len(tr) > max_trials:
+        keep = np.random.default_rng(seed).choice(len(tr), size=max_trials, replace=False)
+        tr = tr.iloc[np.sort(keep)].reset_index(drop=True)
+    return tr
 
 
 def part_range(n_trials: int, part: int, n_parts: int) -> tuple[int, int]:
@@ -83,7 +90,8 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
     model, mode = load_triplet_model(backbone, head)
     table, images = load_faces(manifest)
     faces = preprocess(images, _input_size(backbone), mode)
-    tr_all = trials_to_explain(trials, explain_cfg["splits"])
+    tr_all = trials_to_explain(trials, explain_cfg["splits"], explain_cfg.get("max_trials"),
+                               explain_cfg.get("seed", 0))
     lo, hi = part_range(len(tr_all), part, n_parts)
     tr = tr_all.iloc[lo:hi].reset_index(drop=True)
     heads = trial_face_rows(table["face_id"], tr)
