@@ -109,7 +109,7 @@ def simulate_trials(params: np.ndarray, cfg: dict) -> tuple[pd.DataFrame, dict]:
                 "ppid": ppid, "trial_num": t + 1,
                 "block_num": t // cfg["trials_per_block"] + 1,
                 "trial_num_in_block": t % cfg["trials_per_block"] + 1,
-                "break_time": BREAK_SECONDS if block_end else "",
+                "break_time": BREAK_SECONDS if block_end else np.nan,
                 "start_time": round(begin, 3), "end_time": round(begin + rt, 3),
                 "response_time": rt,
                 "triplet_id": 0 if is_catch[t] else int(rank_triplets(*heads)) + 1,
