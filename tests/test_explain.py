@@ -217,3 +217,49 @@ def test_contrastive_output_is_target_minus_mean_of_the_others(setup):
     m = logits.max(1).values
     margin = m - 0.5 * (logits.sum(1) - m)
     assert margin.min() > 0  # explained quantity: target logit minus the others' mean
+
+
+def _core_cut_layers() -> list[str]:
+    """Every layer the core can end at. The conv blocks (conv, ReLU, max-pool) give 4-D core
+    outputs that must be flattened before the bridge; fc8 and the dropout layers are kept too:
+    ``vgg.core`` and the config schema accept them (dropout is the identity in eval), so a
+    config can name them and the engines must agree there as well."""
+    return VGGFace(width=1 / 16, input_size=SIZE, n_classes=4).layer_names()
+
+
+def _model_on(core: nn.Sequential, faces: torch.Tensor, width: int = 6) -> TripletModel:
+    """A TripletModel on ``core`` whose embeddings of ``faces`` have O(1) scale, as in ``setup``
+    (raw conv outputs are ~100, which saturates or kills the tiny decision block)."""
+    with torch.no_grad():
+        n_features = core(faces[:1]).flatten(1).shape[1]
+        model = TripletModel(core, alive_head(n_features, width)).eval()
+        emb = model.head.bridge(model.core(faces).flatten(1))
+        model.head.bridge.linear.weight /= emb[emb > 0].mean()
+    return model
+
+
+# Unexplained and open (issue 23, item 6): at these two cuts factorized and direct still differ on
+# the tiny random model; strict, so the marker fails once they agree and must then be removed.
+_OPEN = {"fc6-relu", "fc6-dropout"}
+
+
+@pytest.mark.parametrize("layer", [pytest.param(n, marks=pytest.mark.xfail(
+    strict=True, reason="factorized differs from direct at this cut; not yet explained")) if n in _OPEN else n
+    for n in _core_cut_layers()])
+def test_factorized_equals_direct_for_every_core_cut(setup, layer):
+    """Issue 23: a core cut inside the conv blocks (e.g. maxp_5_3) crashed the factorized engine."""
+    _, faces, _ = setup
+    torch.manual_seed(0)
+    faces = faces[:3]
+    model = _model_on(VGGFace(width=1 / 16, input_size=SIZE, n_classes=4).eval().core(layer), faces)
+    heads = np.array([[0, 1, 2], [2, 0, 1]])
+    # contrastive: a random head's winning logit can be a dead unit (0), which zeroes a
+    # logit-weighted map; the other two logits keep relevance flowing
+    ex = TripletExplainer(model, ExplainSettings(method="epsilon_plus_flat", output="contrastive",
+                                                 positions="all"), "facesim3d", basis_batch=6)
+    direct, d_logits, d_target = ex.direct(faces[torch.from_numpy(heads)])
+    fact, f_logits, f_target = ex.factorized(faces, heads)
+    assert torch.equal(d_target, f_target)
+    torch.testing.assert_close(f_logits, d_logits)
+    assert direct.abs().max() > 0
+    assert _rel_err(fact, direct) < 1e-4

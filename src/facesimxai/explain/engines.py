@@ -74,7 +74,11 @@ class ExplainSettings:
 
 
 class _Encoder(nn.Module):
-    """Core + bridge of a TripletModel, keeping the qualified names the rules are assigned by."""
+    """Core + bridge of a TripletModel, keeping the qualified names the rules are assigned by.
+
+    The core output is flattened as ``TripletModel.embed`` does: a core cut inside the conv
+    blocks (e.g. ``maxp_5_3``) returns (N, C, H, W), which the bridge's Linear cannot take.
+    """
 
     def __init__(self, model: TripletModel):
         super().__init__()
@@ -83,7 +87,7 @@ class _Encoder(nn.Module):
         self.head.bridge = model.head.bridge
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head.bridge(self.core(x))
+        return self.head.bridge(self.core(x).flatten(1))
 
 
 class _Decision(nn.Module):
