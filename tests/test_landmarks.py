@@ -197,3 +197,34 @@ def test_drop_removes_the_faces_and_every_trial_that_shows_them(with_non_faces, 
     label = ds["label"].to_numpy()
     assert np.array_equal(label >= 0, ds["mask"].to_numpy().any(axis=1))
     assert masks.attrs["priority"] == list(DEFAULT_PRIORITY)
+
+
+def test_unseen_landmarks_keep_every_face_and_check_the_input_size(tmp_path):
+    """The unseen faces' mesh is its own rule (MediaPipe is not in the validity stage's torch env,
+    issue 23): every face is kept in render order, a face without a mesh as NaN, and the validity
+    stage refuses a store meshed for another input size."""
+    import xarray as xr
+
+    from facesimxai.errors import InputError
+    from facesimxai.landmarks.mesh import compute_unseen_landmarks
+    from facesimxai.validity.run import _unseen_landmarks
+
+    faces = [render_face(p) for p in BASES[:2]]
+    images = np.stack([faces[0], np.full_like(faces[0], 128), faces[1]])  # a blank face in the middle
+    unseen = tmp_path / "faces.zarr"
+    xr.Dataset({"image": (("face", "y", "x", "channel"), images),
+                "parameters": (("face", "parameter"), np.zeros((3, len(PARAMETER_NAMES))))}).to_zarr(unseen)
+    cfg = {"min_detection_confidence": 0.5, "detect_at": "image"}
+    out = tmp_path / "landmarks.zarr"
+    compute_unseen_landmarks(unseen, 112, cfg, out)
+    store = open_zarr(out)
+    assert store["face"].values.tolist() == [1, 2, 3] and store.attrs["input_size"] == 112
+    found = np.isfinite(store["landmarks"].values).all(axis=(1, 2))
+    assert found.tolist() == [True, False, True]
+    expected, _ = detect_landmarks(images[[0, 2]], 112)
+    np.testing.assert_array_equal(store["landmarks"].values[found], expected)
+    assert _unseen_landmarks(out, 2, 112).shape == (2, N_POINTS, 3)
+    with pytest.raises(InputError, match="face mesh in 112 px, but the backbone takes 64 px"):
+        _unseen_landmarks(out, 3, 64)
+    with pytest.raises(InputError, match="3 unseen faces, interventional.n_faces needs 4"):
+        _unseen_landmarks(out, 4, 112)

@@ -1,7 +1,7 @@
 """Landmarks and regions: MediaPipe face mesh → 12 region masks per face.
 
-rule → script → facesimxai.landmarks.* (mesh.compute_landmarks, masks.build_region_masks,
-figures.plot_region_figures).
+rule → script → facesimxai.landmarks.* (mesh.compute_landmarks, mesh.compute_unseen_landmarks,
+masks.build_region_masks, figures.plot_region_figures).
 """
 
 
@@ -20,6 +20,23 @@ rule landmarks:
         "../../envs/landmarks.yaml"
     script:
         "../../scripts/landmarks.py"
+
+
+rule unseen_landmarks:
+    """The face mesh of the unseen faces, for explainer_validity (which runs in the torch env)."""
+    input:
+        f"{R}/unseen/faces.zarr",
+    output:
+        directory(f"{R}/unseen/landmarks.zarr"),
+    params:
+        landmarks=config["landmarks"],
+        input_size=config["backbone"]["input_size"],
+    log:
+        f"{R}/logs/unseen_landmarks.log",
+    conda:
+        "../../envs/landmarks.yaml"
+    script:
+        "../../scripts/unseen_landmarks.py"
 
 
 rule region_masks:

@@ -139,6 +139,7 @@ if SIMULATED:
             backbone=f"{R}/models/backbone.pt",
             heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
             unseen=f"{R}/unseen/faces.zarr",
+            unseen_landmarks=rules.unseen_landmarks.output[0],
             interventional=rules.interventional.output.table,
             regions=regions_file(),
         output:
@@ -151,7 +152,6 @@ if SIMULATED:
             interventional=config["interventional"],
             observers=config["judgments"]["simulated"],
             regions=config["regions"],
-            landmarks=config["landmarks"],
             device=config["device"],
         threads: config["threads"]
         resources:

@@ -76,6 +76,14 @@ def render_synthetic_faces(n_faces: int, seed: int, image_size: int, images_dir:
     return table
 
 
+def resize_square(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize (n, H, H, 3) uint8 faces to ``size``² as the models do (PIL bilinear)."""
+    if images.shape[1] == size and images.shape[2] == size:
+        return images
+    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.Resampling.BILINEAR))
+                     for im in images])
+
+
 def _natural_key(path: Path):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
 

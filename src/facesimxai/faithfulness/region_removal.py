@@ -23,8 +23,6 @@ import torch
 from facesimxai.explain.triplet_function import TripletFunction
 from facesimxai.faithfulness.perturbation import decision_score
 
-TECHNIQUES = ("single_removal", "greedy_removal", "single_aggregation", "greedy_aggregation", "average")
-
 
 class RegionScorer:
     """s(removed regions) for triplets whose target face is ``face``; embeddings cached per set."""

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from facesimxai.bootstrap import mean_ci
-from facesimxai.faithfulness.region_removal import TECHNIQUES
+from facesimxai.faithfulness import TECHNIQUES
 from facesimxai.io import write_json, write_parquet
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ scaling is exact, and detection does not depend on how small the model input is 
 tuned for larger images; the synthetic faces are found even at 64 px, real photos less surely).
 ``landmarks.detect_at: input`` runs it on the resized face instead, as the thesis did at 224.
 
-Store (``results/landmarks/landmarks.zarr``), kept faces only:
+Store (``results/landmarks/landmarks.zarr``), kept faces only; ``results/unseen/landmarks.zarr``
+has the same layout for the unseen faces, all kept (NaN landmarks where no mesh was found):
 
 ============================= ============================================================
 ``landmarks[face,point,xyz]`` float32, model-input pixels; x right, y down, origin at the
@@ -32,26 +33,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from PIL import Image
 
+from facesimxai.data.faces import load_faces, resize_square
 from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, write_json
+from facesimxai.landmarks.regions import N_POINTS
 
 log = logging.getLogger(__name__)
-
-N_POINTS = 478
 
 
 class NoFaceMeshError(InputError):
     """MediaPipe found no face mesh on some faces; the message lists them."""
-
-
-def resize_square(images: np.ndarray, size: int) -> np.ndarray:
-    """Resize (n, H, H, 3) uint8 faces to ``size``² as the models do (PIL bilinear)."""
-    if images.shape[1] == size and images.shape[2] == size:
-        return images
-    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.Resampling.BILINEAR))
-                     for im in images])
 
 
 def detect_landmarks(images: np.ndarray, input_size: int, min_detection_confidence: float = 0.5,
@@ -107,8 +99,6 @@ def compute_landmarks(manifest: Path | str, input_size: int, cfg: dict, landmark
     ``detect_at``). ``kept_out`` (JSON) lists kept and dropped face ids; the triplets rule uses it
     to remove every trial that shows a dropped face.
     """
-    from facesimxai.data.faces import load_faces
-
     table, images = load_faces(manifest)
     face_ids = table["face_id"].to_numpy(np.int64)
     landmarks, score = detect_landmarks(images, input_size, cfg["min_detection_confidence"],
@@ -131,27 +121,53 @@ def compute_landmarks(manifest: Path | str, input_size: int, cfg: dict, landmark
         raise NoFaceMeshError(f"only {int(found.sum())} of {len(face_ids)} faces have a face mesh; "
                               "at least 3 are needed for a triplet")
     detected_at = input_size if cfg["detect_at"] == "input" else images.shape[1]
-    # Strings as object arrays: zarr v3 stores them as variable-length UTF-8 (no warning).
-    ds = xr.Dataset(
-        {"landmarks": (("face", "point", "xyz"), landmarks[found]),
-         "score": ("face", score[found]),
-         "tesselation": (("edge", "end"), tesselation())},
-        coords={"face": face_ids[found], "point": np.arange(N_POINTS),
-                "xyz": np.array(["x", "y", "z"], object)},
-        attrs={"input_size": int(input_size), "detected_at_size": int(detected_at),
-               "units": "model-input pixels; origin top-left corner, x right, y down",
-               "min_detection_confidence": float(cfg["min_detection_confidence"]),
-               "mediapipe": _mediapipe_version(), "refine_landmarks": 1},
-    )
-    ds["landmarks"].encoding["chunks"] = (min(256, int(found.sum())), N_POINTS, 3)
-    with atomic_path(landmarks_out) as tmp:
-        ds.to_zarr(tmp, mode="w", consolidated=False)
+    ds = _write_store(face_ids[found], landmarks[found], score[found], input_size, detected_at,
+                      cfg["min_detection_confidence"], landmarks_out)
     write_json({"on_missing": cfg["on_missing"], "n_faces": len(face_ids), "n_kept": int(found.sum()),
                 "n_dropped": len(missing), "kept": face_ids[found].tolist(),
                 "dropped": missing.tolist(), "dropped_files": files}, kept_out)
     log.info("face mesh on %d of %d faces (input %d px); %d dropped", found.sum(), len(face_ids),
              input_size, len(missing))
     return ds
+
+
+def _write_store(face_ids: np.ndarray, landmarks: np.ndarray, score: np.ndarray, input_size: int,
+                 detected_at: int, min_confidence: float, out: Path | str) -> xr.Dataset:
+    """Write the landmark store described in the module docstring (atomically)."""
+    # Strings as object arrays: zarr v3 stores them as variable-length UTF-8 (no warning).
+    ds = xr.Dataset(
+        {"landmarks": (("face", "point", "xyz"), landmarks),
+         "score": ("face", score),
+         "tesselation": (("edge", "end"), tesselation())},
+        coords={"face": face_ids, "point": np.arange(N_POINTS), "xyz": np.array(["x", "y", "z"], object)},
+        attrs={"input_size": int(input_size), "detected_at_size": int(detected_at),
+               "units": "model-input pixels; origin top-left corner, x right, y down",
+               "min_detection_confidence": float(min_confidence),
+               "mediapipe": _mediapipe_version(), "refine_landmarks": 1},
+    )
+    ds["landmarks"].encoding["chunks"] = (max(1, min(256, len(face_ids))), N_POINTS, 3)
+    with atomic_path(out) as tmp:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+    return ds
+
+
+def compute_unseen_landmarks(unseen: Path | str, input_size: int, cfg: dict, landmarks_out: Path | str) -> xr.Dataset:
+    """Rule ``unseen_landmarks``: the face mesh of every unseen face, for the explainer validity.
+
+    Its own rule because MediaPipe lives in ``envs/landmarks.yaml`` and the validity stage in
+    ``envs/torch.yaml``. The store has the main store's layout, but keeps every face (face ids
+    1..n in render order): a face without a mesh has NaN landmarks, and the validity stage
+    leaves out the trials that show it.
+    """
+    from facesimxai.data.unseen import load_unseen
+
+    images, _ = load_unseen(unseen)
+    landmarks, score = detect_landmarks(images, input_size, cfg["min_detection_confidence"], cfg["detect_at"])
+    found = np.isfinite(landmarks).all(axis=(1, 2))
+    log.info("face mesh on %d of %d unseen faces (input %d px)", found.sum(), len(images), input_size)
+    detected_at = input_size if cfg["detect_at"] == "input" else images.shape[1]
+    return _write_store(np.arange(1, len(images) + 1), landmarks, score, input_size, detected_at,
+                        cfg["min_detection_confidence"], landmarks_out)
 
 
 def tesselation() -> np.ndarray:

@@ -18,11 +18,12 @@ import yaml
 
 from facesimxai.data.face_params import REGIONS
 from facesimxai.errors import InputError
-from facesimxai.landmarks.mesh import N_POINTS
 
 ROOT = Path(__file__).resolve().parents[3]
 REGIONS_FILE = ROOT / "resources" / "regions.yaml"
 REGIONS_SCHEMA = ROOT / "workflow" / "schemas" / "regions.schema.yaml"
+#: Points of MediaPipe's refined face mesh (468 + 10 iris points), the index space of the regions.
+N_POINTS = 478
 
 #: Overlap policy: a pixel inside several region hulls belongs to the first of them in this
 #: order. Small, sharply outlined parts come first (they are what observers name and what the

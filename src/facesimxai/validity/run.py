@@ -39,9 +39,8 @@ from facesimxai.explain.engines import ExplainSettings, TripletExplainer
 from facesimxai.explain.integrated import IGSettings
 from facesimxai.explain.references import reference_faces
 from facesimxai.explain.region_shapley import REST, SPLIT_REST, ShapleySettings, region_players
-from facesimxai.io import write_csv, write_json, write_parquet
+from facesimxai.io import open_zarr, write_csv, write_json, write_parquet
 from facesimxai.landmarks.masks import hull_mask, region_hulls, resolve_overlaps
-from facesimxai.landmarks.mesh import detect_landmarks
 from facesimxai.landmarks.regions import check_priority, load_regions
 from facesimxai.models.train import load_triplet_model
 from facesimxai.models.vgg import preprocess
@@ -83,30 +82,40 @@ def sign_agreement(values: np.ndarray, truth: np.ndarray) -> float:
     return float((w * (np.sign(values) == np.sign(truth))).sum() / w.sum()) if w.sum() > 0 else float("nan")
 
 
-def face_players(images: np.ndarray, input_size: int, regions_file, priority, margin: float,
-                 min_confidence: float, split_rest: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(players (F, 13 or 14, S, S), found (F,) bool) from MediaPipe landmarks on each image;
-    ``split_rest`` splits the rest by the hull of the face oval (``FACE_OVAL``)."""
+def face_players(landmarks: np.ndarray, input_size: int, regions_file, priority, margin: float,
+                 split_rest: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(players (F, 13 or 14, S, S), found (F,) bool) from each face's mesh (F, 478, 3), NaN where
+    MediaPipe found none; ``split_rest`` splits the rest by the hull of the face oval (``FACE_OVAL``)."""
     regions = load_regions(regions_file)
     order = check_priority(priority)
-    landmarks, _ = detect_landmarks(images, input_size, min_confidence)
     found = np.isfinite(landmarks).all(axis=(1, 2))
-    masks = np.zeros((len(images), len(regions.names), input_size, input_size), bool)
-    face = np.zeros((len(images), input_size, input_size), bool)
+    masks = np.zeros((len(landmarks), len(regions.names), input_size, input_size), bool)
+    face = np.zeros((len(landmarks), input_size, input_size), bool)
     for f in np.flatnonzero(found):
         masks[f] = resolve_overlaps(region_hulls(landmarks[f], regions, input_size, margin), regions.names, order)
         face[f] = hull_mask(landmarks[f, list(FACE_OVAL), :2], input_size, margin)
     return region_players(masks, face if split_rest else None), found
 
 
-def _prepare(unseen, inter_cfg: dict, cfg: dict, regions_cfg: dict, landmarks_cfg: dict,
+def _unseen_landmarks(path: Path | str, n_faces: int, input_size: int) -> np.ndarray:
+    """The first ``n_faces`` meshes of the ``unseen_landmarks`` store, checked against the model input."""
+    store = open_zarr(path)
+    if int(store.attrs["input_size"]) != input_size:
+        raise InputError(f"{path}: face mesh in {store.attrs['input_size']} px, but the backbone takes "
+                         f"{input_size} px; re-run rule unseen_landmarks")
+    if store.sizes["face"] < n_faces:
+        raise InputError(f"{path}: {store.sizes['face']} unseen faces, interventional.n_faces needs {n_faces}")
+    return store["landmarks"].to_numpy()[:n_faces]
+
+
+def _prepare(unseen, unseen_landmarks, inter_cfg: dict, cfg: dict, regions_cfg: dict,
              input_size: int, mode: str, device) -> tuple[Inputs, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     images_all, params_all = load_unseen(unseen)
     images, params = images_all[: inter_cfg["n_faces"]], params_all[: inter_cfg["n_faces"]]
     trials = sample_triplets(len(params), inter_cfg["n_trials"], inter_cfg["seed"])
     trial_ids = np.arange(len(trials))[: cfg["n_trials"]]
-    players, found = face_players(images, input_size, regions_cfg["file"], regions_cfg["priority"],
-                                  regions_cfg["margin"], landmarks_cfg["min_detection_confidence"],
+    players, found = face_players(_unseen_landmarks(unseen_landmarks, len(images), input_size), input_size,
+                                  regions_cfg["file"], regions_cfg["priority"], regions_cfg["margin"],
                                   cfg["split_rest"])
     ok = found[trials[trial_ids] - 1].all(axis=1)
     if not ok.all():
@@ -126,8 +135,8 @@ def _prepare(unseen, inter_cfg: dict, cfg: dict, regions_cfg: dict, landmarks_cf
 
 
 def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], unseen: Path | str,
-                           interventional: Path | str, cfg: dict, inter_cfg: dict, observers_cfg: dict,
-                           regions_cfg: dict, landmarks_cfg: dict, device: str, workers: int,
+                           unseen_landmarks: Path | str, interventional: Path | str, cfg: dict,
+                           inter_cfg: dict, observers_cfg: dict, regions_cfg: dict, device: str, workers: int,
                            out_validity: Path | str, out_sanity: Path | str, out_regions: Path | str,
                            out_json: Path | str) -> pd.DataFrame:
     """The ``explainer_validity`` rule: validity table, sanity table, per-trial region values, summary."""
@@ -135,8 +144,8 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
     dev = resolve_device(device)
     _, mode = load_triplet_model(backbone, next(iter(heads.values())))
     input_size = int(torch.load(backbone, map_location="cpu", weights_only=True)["input_size"])
-    inputs, params, params_all, trials, trial_ids = _prepare(unseen, inter_cfg, cfg, regions_cfg,
-                                                             landmarks_cfg, input_size, mode, dev)
+    inputs, params, params_all, trials, trial_ids = _prepare(unseen, unseen_landmarks, inter_cfg, cfg,
+                                                             regions_cfg, input_size, mode, dev)
     heads_rows = trials[trial_ids] - 1  # rows into the faces
     mass = group_footprints(params, load_unseen(unseen)[0][: len(params)], inputs.players, workers)
     table = pd.read_parquet(interventional)

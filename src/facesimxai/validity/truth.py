@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from facesimxai.data.face_params import GROUPS, PARAMETERS
+from facesimxai.data.faces import resize_square
 from facesimxai.data.render import RenderSettings
 from facesimxai.data.synthetic import render_many
-from facesimxai.landmarks.mesh import resize_square
 
 GROUP_OF = np.array([GROUPS.index(p.group) for p in PARAMETERS])
 
