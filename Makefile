@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP)   # --durations: where the suite's time goes, printed in every CI log
+	$(BIN)/python -m pytest --durations=25
 
 test-slurm: $(STAMP)   # only the SLURM test (make test runs it too; FACESIMXAI_SLURM=0 switches it off)
 	$(BIN)/python -m pytest tests/test_slurm.py

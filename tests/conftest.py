@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pandas as pd
 import pytest
 import torch
@@ -24,6 +25,12 @@ from facesimxai.data.judgments import FACESIM3D_COLUMNS, INT_COLUMNS
 from facesimxai.explain.integrity import chunk_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# CI draws the same hypothesis examples every run (a red CI is then reproducible, and a green one
+# is not luck of the draw); locally each run explores new examples.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    hypothesis.settings.load_profile("ci")
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
 
 
