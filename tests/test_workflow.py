@@ -251,7 +251,7 @@ def test_same_config_gives_identical_results(two_runs):
         assert sums[0] == sums[1], rel
 
 
-def test_explorer_in_headless_chromium(first_run):
+def test_explorer_in_headless_chromium(first_run, tmp_path):
     """Open the explorer from disk, filter the table, open a trial: its overlays load, at the
     store's map size. Screenshots go to results/screenshots/ of the run and of the repository."""
     from browser import BrowserUnavailable, dom, find_chromium, screenshot
@@ -284,6 +284,14 @@ def test_explorer_in_headless_chromium(first_run):
     assert f"img/overlays/hum/lrp/{trial}_" in page and (site / overlays[0][0]).exists()
     face = dom(browser, f"{(site / 'face.html').as_uri()}?id=1")
     assert 'data-images-ready="1"' in face
+    # negative control (issue 24): with one image gone the page must not report itself ready
+    broken = tmp_path / "explorer"
+    shutil.copytree(site, broken)
+    first_src = re.search(r'<img src="([^"]+)"', face).group(1)
+    (broken / first_src).unlink()
+    face_broken = dom(browser, f"{(broken / 'face.html').as_uri()}?id=1")
+    assert 'data-images-ready="error"' in face_broken and 'data-images-ready="1"' not in face_broken
+    assert f"did not load, e.g. {first_src}" in face_broken
     for out_dir in (res / "screenshots", ROOT / "results" / "screenshots"):
         screenshot(browser, f"{(site / 'index.html').as_uri()}?filter=hum_wrong", out_dir / "explorer_table.png")
         screenshot(browser, f"{(site / 'trial.html').as_uri()}?id={trial}", out_dir / "explorer_trial.png")

@@ -34,9 +34,16 @@ function image(src, cls, alt) {
   img.addEventListener("error", () => { img.dataset.loaded = "error"; checkImages(); });
   return img;
 }
+// Ready is "1" only when every image loaded; a page with a broken image ends as "error" and
+// names the first one, so neither a user nor the test mistakes it for a complete page.
 function checkImages() {
   const imgs = [...document.querySelectorAll("img")];
-  if (imgs.length && imgs.every((i) => i.dataset.loaded)) document.body.dataset.imagesReady = "1";
+  if (!imgs.length || !imgs.every((i) => i.dataset.loaded)) return;
+  const broken = imgs.filter((i) => i.dataset.loaded === "error");
+  if (!broken.length) { document.body.dataset.imagesReady = "1"; return; }
+  document.body.dataset.imagesReady = "error";
+  document.body.dataset.imagesBroken = String(broken.length);
+  if (!document.body.dataset.error) fail(new Error(`${broken.length} image(s) did not load, e.g. ${broken[0].getAttribute("src")}`));
 }
 function bindOpacity() {
   const slider = $("opacity");
