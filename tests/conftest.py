@@ -28,9 +28,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # CI draws the same hypothesis examples every run (a red CI is then reproducible, and a green one
 # is not luck of the draw); locally each run explores new examples.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+if IN_CI:
     hypothesis.settings.load_profile("ci")
+
+
+def unavailable(reason: str) -> None:
+    """A headline test cannot set up what it needs (SLURM, a browser): outside CI it skips, saying
+    why; in CI (``CI=true``) it fails, so a green CI cannot hide a test that never ran."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: this test must run in CI)", pytrace=False)
+    pytest.skip(reason)
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
 
 
@@ -306,10 +315,15 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture(scope="session")
 def slurm_cluster() -> dict:
-    """The SLURM cluster's environment for SLURM commands; skips, saying why, where there is none.
-    List it before `two_runs` so that the skip comes before the wait for the runs."""
-    if _runs is None or not isinstance(_runs.cluster, dict):
-        pytest.skip(_runs.cluster if _runs is not None else "no background runs in this session")
+    """The SLURM cluster's environment for SLURM commands; where there is none it skips, saying
+    why (fails in CI, see ``unavailable``). List it before `two_runs` so that the skip comes
+    before the wait for the runs."""
+    if _runs is None:
+        pytest.skip("no background runs in this session")
+    if isinstance(_runs.cluster, str):
+        if _runs.cluster.startswith("switched off"):  # FACESIMXAI_SLURM=0: the user's choice
+            pytest.skip(_runs.cluster)
+        unavailable(_runs.cluster)
     return _runs.cluster
 
 

@@ -23,6 +23,7 @@ from conftest import (
     run_ok,
     snakemake,
     trial_row,
+    unavailable,
     write_trials,
 )
 from PIL import Image
@@ -259,7 +260,7 @@ def test_explorer_in_headless_chromium(first_run, tmp_path):
     try:
         browser = find_chromium()
     except BrowserUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))  # skips, or fails in CI
     res = first_run
     site = res / "explorer"
     meta = json.loads(re.search(r"FSX\.setMeta\((.*)\);", (site / "data" / "meta.js").read_text()).group(1))
