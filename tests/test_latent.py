@@ -170,3 +170,21 @@ def test_streaming_pca_pins_blas_threads_whatever_the_caller_set(tmp_path, monke
             results.append(streaming_pca(tmp_path / "s.zarr", 5, 16, "abs_sum")[1])
     assert seen and set(seen) == {DETERMINISTIC_BLAS_THREADS}
     assert np.array_equal(results[0], results[1])
+
+
+def test_cluster_means_refuse_a_damaged_store(tmp_path):
+    """The embed stage reads maps through latent.maps; like every reading stage it must verify the
+    store's chunk checksums first (issue 24: cluster_means read the store unchecked)."""
+    import zarr
+
+    from facesimxai.explain.integrity import StoreError
+    from facesimxai.latent.embed import cluster_means
+
+    path = tmp_path / "s.zarr"
+    write_store(path, structured_maps(40), chunk=16)
+    labels = np.arange(40) % 3
+    assert cluster_means(path, labels, "abs_sum", 10).shape == (3, SIZE, SIZE)
+    arr = zarr.open_array(path / "relevance", mode="r+")
+    arr[20] = arr[20] + 1.0  # overwrite one trial of the second chunk
+    with pytest.raises(StoreError, match=r"trials 16-31\) does not match the checksum"):
+        cluster_means(path, labels, "abs_sum", 10)

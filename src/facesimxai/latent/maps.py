@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from facesimxai.io import open_zarr
+from facesimxai.explain.integrity import open_heatmaps
 
 #: Coordinates copied from the heatmap store to every latent output, so each point traces back
 #: to its triplet.
@@ -55,12 +55,13 @@ def batch_bounds(n: int, batch: int, min_last: int = 1) -> list[tuple[int, int]]
 
 
 def iter_maps(store: Path | str | xr.Dataset, batch: int, how: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (trial indices, normalised target maps (n, H, W)) batch by batch, in store order."""
-    ds = store if isinstance(store, xr.Dataset) else open_zarr(store)
+    """Yield (trial indices, normalised target maps (n, H, W)) batch by batch, in store order.
+    A path is opened through ``open_heatmaps``, which checks the chunk checksums first."""
+    ds = store if isinstance(store, xr.Dataset) else open_heatmaps(store)
     for start, stop in batch_bounds(ds.sizes["trial"], batch):
         yield np.arange(start, stop), read_maps(ds, start, stop, how)
 
 
 def trial_coords(store: Path | str | xr.Dataset) -> dict[str, tuple[str, np.ndarray]]:
-    ds = store if isinstance(store, xr.Dataset) else open_zarr(store)
+    ds = store if isinstance(store, xr.Dataset) else open_heatmaps(store)
     return {c: ("trial", ds[c].to_numpy()) for c in TRIAL_COORDS}
