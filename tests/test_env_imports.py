@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from packaging.requirements import Requirement
-from test_envs import pip_requirements, rule_envs
+from test_envs import pip_requirements, rule_directive, rule_envs
 
 SRC = ROOT / "src"
-RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 
 
 def _norm(name: str) -> str:
@@ -33,16 +32,7 @@ def _norm(name: str) -> str:
 
 def rule_scripts() -> dict[str, Path]:
     """Rule name → the script its ``script:`` directive names."""
-    found = {}
-    for path in RULE_FILES:
-        text = path.read_text()
-        starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule (\w+):", text, re.M)]
-        ends = [s for s, _ in starts[1:]] + [len(text)] if starts else []
-        for (start, name), end in zip(starts, ends, strict=True):
-            script = re.search(r"script:\s*\n\s*\"([^\"]+)\"", text[start:end])
-            if script:
-                found[name] = (path.parent / script.group(1)).resolve()
-    return found
+    return {name: script for name, script in rule_directive("script").items() if script}
 
 
 def _module_file(module: str) -> Path | None:

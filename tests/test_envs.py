@@ -27,17 +27,22 @@ def pip_requirements(env: Path) -> list[str]:
     return [req for dep in deps if isinstance(dep, dict) for req in dep.get("pip", [])]
 
 
-def rule_envs() -> dict[str, str]:
-    """Rule name → the env file its `conda:` directive names (None when it has none)."""
+def rule_directive(directive: str) -> dict[str, Path | None]:
+    """Rule name → the resolved path its ``directive:`` (conda, script) names, None without one."""
     found = {}
     for path in RULE_FILES:
         text = path.read_text()
         starts = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*rule (\w+):", text, re.M)]
         ends = [s for s, _ in starts[1:]] + [len(text)] if starts else []
         for (start, name), end in zip(starts, ends, strict=True):
-            env = re.search(r"conda:\s*\n\s*\"([^\"]+)\"", text[start:end])
-            found[name] = env and (path.parent / env.group(1)).resolve().relative_to(ROOT).as_posix()
+            value = re.search(directive + r":\s*\n\s*\"([^\"]+)\"", text[start:end])
+            found[name] = value and (path.parent / value.group(1)).resolve()
     return found
+
+
+def rule_envs() -> dict[str, str]:
+    """Rule name → the env file its `conda:` directive names (None when it has none)."""
+    return {name: env and env.relative_to(ROOT).as_posix() for name, env in rule_directive("conda").items()}
 
 
 def test_every_rule_names_an_existing_env():
