@@ -142,13 +142,22 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
         },
         attrs={"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "engine": engine},
     )
+    info = write_part(ds, out, marker, seconds=seconds)
+    log.info("part %d/%d: %d trials with the %s engine in %.1f s", part, n_parts, hi - lo, engine, seconds)
+    return info
+
+
+def write_part(ds: xr.Dataset, out: Path | str, marker: Path | str, seconds: float = float("nan")) -> dict:
+    """Write one part store, then its marker (trial range, shape and relevance checksum): the
+    marker is written last, so a part without one is incomplete (explain.store checks both)."""
+    rel = ds["relevance"].to_numpy()
     with atomic_path(out) as tmp:
         ds.to_zarr(tmp, mode="w", consolidated=False)
-    info = {"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "n_trials": hi - lo,
-            "engine": engine, "seconds": seconds, "relevance_sha256": array_sha256(rel),
-            "shape": list(rel.shape), "dtype": str(dtype)}
+    lo, hi = ds.attrs["trial_range"]
+    info = {"part": ds.attrs["part"], "n_parts": ds.attrs["n_parts"], "trial_range": [lo, hi], "n_trials": hi - lo,
+            "engine": ds.attrs["engine"], "seconds": seconds, "relevance_sha256": array_sha256(rel),
+            "shape": list(rel.shape), "dtype": str(rel.dtype)}
     write_json(info, marker)
-    log.info("part %d/%d: %d trials with the %s engine in %.1f s", part, n_parts, hi - lo, engine, seconds)
     return info
 
 
