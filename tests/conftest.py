@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import re
 import shutil
@@ -39,7 +40,16 @@ def unavailable(reason: str) -> None:
     why; in CI (``CI=true``) it fails, so a green CI cannot hide a test that never ran."""
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: this test must run in CI)", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_module(name: str):
+    """Import a package the project's envs install (MediaPipe): missing, its tests skip outside CI
+    and fail in CI, unlike ``pytest.importorskip``, which would skip there too."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        unavailable(f"{name} cannot be imported ({exc})")
 os.environ.setdefault("GLOG_minloglevel", "2")  # quiet MediaPipe's C++ logging
 
 

@@ -16,8 +16,18 @@ def test_needs_a_cluster():
 '''
 
 
-def _outcome(tmp_path, ci: str | None) -> subprocess.CompletedProcess:
-    (tmp_path / "test_probe.py").write_text(PROBE)
+MODULE_PROBE = '''
+from conftest import require_module
+
+mesh = require_module("no_such_mediapipe")
+
+def test_uses_the_module():
+    assert mesh
+'''
+
+
+def _outcome(tmp_path, ci: str | None, probe: str = PROBE) -> subprocess.CompletedProcess:
+    (tmp_path / "test_probe.py").write_text(probe)
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     if ci is not None:
         env["CI"] = ci
@@ -36,3 +46,12 @@ def test_in_ci_a_missing_cluster_fails_with_its_reason(tmp_path):
     proc = _outcome(tmp_path, "true")
     assert proc.returncode == 1 and "1 failed" in proc.stdout
     assert "slurmctld: not found (CI=true: this test must run in CI)" in proc.stdout
+
+
+def test_a_missing_package_skips_its_module_outside_ci_and_fails_it_in_ci(tmp_path):
+    """tests/test_landmarks.py and the MediaPipe tests use require_module, not importorskip."""
+    outside = _outcome(tmp_path, None, MODULE_PROBE)
+    # pytest's exit code 5: the whole module skipped, so nothing was collected
+    assert outside.returncode == 5 and "1 skipped" in outside.stdout, outside.stdout
+    inside = _outcome(tmp_path, "true", MODULE_PROBE)
+    assert inside.returncode != 0 and "no_such_mediapipe cannot be imported" in inside.stdout, inside.stdout

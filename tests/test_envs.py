@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, unavailable
 
 ENVS = sorted((ROOT / "envs").glob("*.yaml"))
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
@@ -74,7 +73,7 @@ def test_every_env_resolves_from_pypi(tmp_path):
     errors = {env: proc.communicate(timeout=900)[1] for env, proc in procs.items()}
     for env, proc in procs.items():
         if proc.returncode != 0 and any(e in errors[env] for e in NETWORK_ERRORS):
-            pytest.skip(f"PyPI unreachable: {errors[env].strip().splitlines()[-1]}")
+            unavailable(f"PyPI unreachable: {errors[env].strip().splitlines()[-1]}")
         assert proc.returncode == 0, f"{env.name} does not resolve:\n{errors[env][-2000:]}"
         report = json.loads((tmp_path / f"{env.stem}.json").read_text())
         installed = {item["metadata"]["name"].lower() for item in report["install"]}

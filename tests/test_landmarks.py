@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import require_module
 from PIL import Image
 
 from facesimxai.data.face_params import PARAMETER_NAMES, sample_parameters
@@ -25,7 +26,7 @@ from facesimxai.landmarks.mesh import (
 )
 from facesimxai.landmarks.regions import DEFAULT_PRIORITY, load_regions
 
-pytest.importorskip("mediapipe")
+require_module("mediapipe")
 
 REGIONS = load_regions()
 NAMES = list(REGIONS.names)

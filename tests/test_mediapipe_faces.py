@@ -1,12 +1,12 @@
 """MediaPipe's face mesh must be found on every synthetic analysis face (demo and CI configs)."""
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_module
 
 from facesimxai.config import load_config
 from facesimxai.data.synthetic import analysis_faces
 
-face_mesh = pytest.importorskip("mediapipe").solutions.face_mesh
+face_mesh = require_module("mediapipe").solutions.face_mesh
 
 
 @pytest.mark.parametrize("config_file", ["config.yaml", "test.yaml"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from conftest import require_module
 
 from facesimxai.config import ConfigError, validate_config
 from facesimxai.data.face_params import REGIONS
@@ -27,7 +28,7 @@ def test_shipped_regions_load_in_thesis_order():
 
 
 def test_published_mediapipe_sets_are_used_where_they_exist():
-    conn = pytest.importorskip("mediapipe").solutions.face_mesh_connections
+    conn = require_module("mediapipe").solutions.face_mesh_connections
 
     def points(*sets):
         return {i for s in sets for e in s for i in e}
