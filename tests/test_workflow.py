@@ -28,6 +28,7 @@ from conftest import (
 )
 from PIL import Image
 
+from facesimxai.data.faces import load_face_image
 from facesimxai.data.render import render_face
 from facesimxai.io import open_zarr
 
@@ -381,11 +382,12 @@ def _real_data_config(tmp_path: Path, trial_rows: list[dict]) -> Path:
     faces.mkdir()
     rng = np.random.default_rng(5)
     for i in range(1, 7):
-        Image.fromarray(render_face(rng.uniform(-1, 1, 17), size=150)).save(faces / f"CFD-{i}.jpg")
+        # non-square like the CFD's 2444×1718 photographs, squashed as FaceSim3D does
+        Image.fromarray(render_face(rng.uniform(-1, 1, 17), size=150)[:, 15:135]).save(faces / f"CFD-{i}.jpg")
     # FaceSim3D's real 21-column layout as its files arrive: floats, BOM, CRLF, a blank line
     write_trials(tmp_path / "trials.csv", trial_rows, as_facesim3d=True, blank_line_after=6)
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
-    cfg["faces"] = {"source": "folder", "folder": str(faces)}
+    cfg["faces"] = {"source": "folder", "folder": str(faces), "resize": "facesim3d"}
     cfg["judgments"] = {"source": "facesim3d", "files": [str(tmp_path / "t*.csv")]}
     # Every rule still runs; one model × explainer keeps the per-store stages to one job each.
     cfg["explain"].update(models=["hum"], scatter=1, explainers={"lrp": cfg["explain"]["explainers"]["lrp"]})
@@ -412,6 +414,9 @@ def test_real_data_path_runs_the_same_rules(tmp_path):
     res = run_ok(tmp_path / "w", _real_data_config(tmp_path, rows))
     manifest = pd.read_parquet(res / "faces" / "manifest.parquet")
     assert (manifest["source"] == "import").all() and len(manifest) == 6
+    size = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())["image_size"]
+    stored = np.asarray(Image.open(res / "faces" / manifest["file"][0]))
+    np.testing.assert_array_equal(stored, load_face_image(Path(manifest["source_file"][0]), size, "facesim3d"))
     trials = pd.read_parquet(res / "judgments" / "trials.parquet")
     assert len(trials) == 59 and (trials["source"] == "facesim3d").all()
     assert not (res / "figures" / "data" / "observer_recovery.png").exists()

@@ -29,6 +29,7 @@ else:
             images=directory(f"{R}/faces/images"),
         params:
             image_size=config["image_size"],
+            resize=config["faces"]["resize"],
         log:
             f"{R}/logs/import_faces.log",
         conda:

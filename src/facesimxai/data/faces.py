@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from facesimxai.data.face_params import PARAMETER_NAMES, parameter_table
+from facesimxai.data.opencv_resize import resize_linear_like_opencv
 from facesimxai.data.synthetic import Augmentation, analysis_faces, pretrain_renders
 from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, write_csv, write_parquet
@@ -88,14 +89,33 @@ def _natural_key(path: Path):
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
 
 
-def load_face_image(path: Path, size: int) -> np.ndarray:
-    """Read any common image format, centre-crop to a square and resize to ``size``² RGB."""
+RESIZE_MODES = ("crop_lanczos", "facesim3d")
+
+
+def load_face_image(path: Path, size: int, resize: str = "crop_lanczos") -> np.ndarray:
+    """Read any common image format, upright by its EXIF orientation, and bring it to ``size``²
+    RGB (config key ``faces.resize``).
+
+    ``crop_lanczos`` centre-crops to a square and resizes with Lanczos (no distortion, little
+    aliasing); ``facesim3d`` squashes the whole image as FaceSim3D's ``cv2.resize`` does, byte for
+    byte, so that the model sees exactly the input the thesis's models saw.
+    """
+    if resize not in RESIZE_MODES:
+        raise FaceInputError(f"config key faces.resize: {resize!r} is not one of {', '.join(RESIZE_MODES)}")
     try:
         with Image.open(path) as im:
             im.load()
-            rgb = im.convert("RGB")
+            # cv2.imread maps 16-bit samples to 8 bits, which has no exact Pillow counterpart:
+            # such files are refused, not guessed.
+            if resize == "facesim3d" and im.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+                raise FaceInputError(f"{path}: {im.mode} images (16-bit or float) are not supported with "
+                                     "faces.resize: facesim3d; convert them to 8-bit")
+            # the orientation every viewer shows (and cv2.imread applies): a photo's EXIF rotation
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
     except (UnidentifiedImageError, OSError) as exc:
         raise FaceInputError(f"{path}: not a readable image ({exc})") from exc
+    if resize == "facesim3d":
+        return resize_linear_like_opencv(np.asarray(rgb), size, size)
     w, h = rgb.size
     s = min(w, h)
     box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
@@ -103,7 +123,7 @@ def load_face_image(path: Path, size: int) -> np.ndarray:
 
 
 def import_face_folder(folder: Path | str, image_size: int, images_dir: Path | str,
-                       manifest: Path | str) -> pd.DataFrame:
+                       manifest: Path | str, resize: str = "crop_lanczos") -> pd.DataFrame:
     """Import a folder of face images; ids follow the natural sort order of file names.
 
     Every file in the folder must be an image (hidden files are ignored); identical faces are
@@ -121,7 +141,7 @@ def import_face_folder(folder: Path | str, image_size: int, images_dir: Path | s
         raise FaceInputError(f"face folder {folder} holds non-image files: {', '.join(unknown[:5])}")
     images, seen = [], {}
     for path in files:
-        img = load_face_image(path, image_size)
+        img = load_face_image(path, image_size, resize)
         digest = hashlib.sha256(img.tobytes()).hexdigest()
         if digest in seen:
             raise FaceInputError(f"duplicate face: {path} has the same pixels as {seen[digest]}")
@@ -131,7 +151,7 @@ def import_face_folder(folder: Path | str, image_size: int, images_dir: Path | s
     table["source"] = "import"
     table["source_file"] = [str(p) for p in files]
     write_parquet(table, manifest)
-    log.info("imported %d faces from %s", len(files), folder)
+    log.info("imported %d faces from %s (faces.resize: %s)", len(files), folder, resize)
     return table
 
 
