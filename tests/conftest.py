@@ -21,9 +21,9 @@ import torch
 import xarray as xr
 import yaml
 
+from facesimxai.artifacts.heatmaps import chunk_checksums
 from facesimxai.config import validate_config
 from facesimxai.data.judgments import FACESIM3D_COLUMNS, INT_COLUMNS
-from facesimxai.explain.integrity import chunk_checksums
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ from facesimxai.confidence.cscore import (
     crossfit,
     expected_calibration_error,
     fit_curve,
-    margin,
 )
+from facesimxai.models.predict import margin
 
 
 def synthetic(n: int, seed: int):

@@ -66,3 +66,36 @@ def test_occlusion_settings_on_another_method_are_refused():
         validate_config(cfg)
     cfg["explain"]["explainers"]["lrp"] = {"method": "occlusion", "stride": 0.1, "patches": [0.25]}
     assert validate_config(cfg)["explain"]["explainers"]["lrp"]["patches"] == [0.25]
+
+
+SCHEMA_KEYWORDS = {"type", "default", "description", "properties", "additionalProperties", "items", "enum",
+                   "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
+                   "uniqueItems", "allOf", "anyOf", "oneOf", "contains", "const", "required", "$schema", "title",
+                   "patternProperties", "minLength", "pattern", "not", "if", "then", "else", "format",
+                   "propertyNames", "minProperties", "maxProperties", "multipleOf", "$ref", "$defs", "definitions"}
+
+
+def _unknown_keywords(node, path=()):
+    """Keys of a schema that are no JSON-schema keyword: in an unquoted YAML flow mapping,
+    ``description: a, b`` becomes description "a" plus a junk key "b" that jsonschema ignores."""
+    if isinstance(node, list):
+        return [bad for i, item in enumerate(node) for bad in _unknown_keywords(item, (*path, str(i)))]
+    if not isinstance(node, dict):
+        return []
+    bad = []
+    for key, value in node.items():
+        if path and path[-1] in ("properties", "patternProperties", "$defs", "definitions"):
+            bad += _unknown_keywords(value, (*path, key))
+        elif key not in SCHEMA_KEYWORDS:
+            bad.append(".".join((*path, str(key))))
+        elif key not in ("default", "const", "enum"):
+            bad += _unknown_keywords(value, (*path, key))
+    return bad
+
+
+def test_schema_descriptions_are_whole_and_no_junk_keys_hide_in_it():
+    for name in ("config.schema.yaml", "regions.schema.yaml"):
+        schema = yaml.safe_load((ROOT / "workflow" / "schemas" / name).read_text())
+        assert _unknown_keywords(schema) == [], name
+    broken = yaml.safe_load("x: {type: number, description: pixels, for baseline blur}")
+    assert _unknown_keywords({"properties": broken}) == ["properties.x.for baseline blur"]

@@ -1,4 +1,5 @@
-"""LRP regression tests: REFERENCE.md defects 1 and 2, conservation, engine agreement, storage."""
+"""LRP regression tests: the original code's defects 1 (one module called per position) and 2 (the
+first-layer rule on the bridge), conservation, engine agreement, storage."""
 
 from __future__ import annotations
 

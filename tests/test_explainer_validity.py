@@ -180,7 +180,7 @@ def test_region_truth_follows_each_groups_pixel_footprint():
 
 
 def test_failed_explainers_in_use_are_named_in_one_sentence_per_model(tmp_path):
-    from facesimxai.validity.verdicts import explainer_verdicts, validity_name
+    from facesimxai.artifacts.gates import explainer_verdicts, validity_name
 
     rows = [("hum", "region_shapley", "explainer", 0.61, True), ("hum", "lrp_thesis", "explainer", 0.01, False),
             ("hum", "gradient", "explainer", 0.10, False), ("hum", "random", "floor", 0.0, False),

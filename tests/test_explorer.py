@@ -11,9 +11,9 @@ import xarray as xr
 from conftest import write_heatmap_store
 from PIL import Image
 
-from facesimxai.explorer.overlays import overlay_rgba
 from facesimxai.explorer.site import build_explorer
 from facesimxai.explorer.table import select_for_viewer, trial_table
+from facesimxai.plotting import overlay_rgba
 
 N, SIZE = 7, 8
 

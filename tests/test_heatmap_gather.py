@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from facesimxai.explain.integrity import StoreError, open_heatmaps
+from facesimxai.artifacts.heatmaps import StoreError, open_heatmaps
 from facesimxai.explain.part import write_part
 from facesimxai.explain.store import gather_heatmaps
 from facesimxai.io import open_zarr

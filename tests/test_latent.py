@@ -177,7 +177,7 @@ def test_cluster_means_refuse_a_damaged_store(tmp_path):
     store's chunk checksums first (issue 24: cluster_means read the store unchecked)."""
     import zarr
 
-    from facesimxai.explain.integrity import StoreError
+    from facesimxai.artifacts.heatmaps import StoreError
     from facesimxai.latent.embed import cluster_means
 
     path = tmp_path / "s.zarr"

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facesimxai.data.face_params import PARAMETER_NAMES, REGIONS, region_weights_from_parameters
+from facesimxai.data.face_params import PARAMETER_NAMES, region_weights_from_parameters
 from facesimxai.regions.ground_truth import recovery, trial_evidence, trial_recovery
 from facesimxai.regions.stats import compare, paired_test, rank_biserial
+from facesimxai.vocabulary import REGIONS
 
 
 def test_rank_biserial_known_values():

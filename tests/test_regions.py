@@ -8,7 +8,6 @@ import yaml
 from conftest import require_module
 
 from facesimxai.config import ConfigError, validate_config
-from facesimxai.data.face_params import REGIONS
 from facesimxai.landmarks.masks import hull_mask, resolve_overlaps
 from facesimxai.landmarks.regions import (
     DEFAULT_PRIORITY,
@@ -17,6 +16,7 @@ from facesimxai.landmarks.regions import (
     check_priority,
     load_regions,
 )
+from facesimxai.vocabulary import REGIONS
 
 
 def test_shipped_regions_load_in_thesis_order():

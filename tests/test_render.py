@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from facesimxai.data.face_params import PARAMETERS, REGIONS, parameter_table, sample_parameters
+from facesimxai.data.face_params import PARAMETERS, parameter_table, sample_parameters
 from facesimxai.data.render import PART_OBJECTS, object_masks, render_face
 from facesimxai.data.synthetic import Augmentation, analysis_faces, pretrain_renders
+from facesimxai.vocabulary import REGIONS
 
 SIZE = 224
 

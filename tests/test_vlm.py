@@ -19,7 +19,6 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from facesimxai.data.face_params import REGIONS
 from facesimxai.data.sampling import sample_held_out
 from facesimxai.vlm import evaluate
 from facesimxai.vlm.answers import heatmap_schema, odd_one_out_schema, parse_answer
@@ -28,6 +27,7 @@ from facesimxai.vlm.backends.base import Backend
 from facesimxai.vlm.images import face_image, heatmap_overlay
 from facesimxai.vlm.prompts import ORDERS, heatmap_request, odd_one_out_request
 from facesimxai.vlm.run import answer_all, answer_rows, run_vlm
+from facesimxai.vocabulary import REGIONS
 
 SCHEMA = odd_one_out_schema(list(REGIONS))
 VISION = "<|vision_start|><|image_pad|><|vision_end|>"

@@ -70,14 +70,14 @@ def test_dag_builds_every_output_with_a_log_per_rule(first_run):
 def test_scatter_parts_gather_into_the_single_part_store(first_run, tmp_path):
     """config/test.yaml explains each store in one part; the scatter itself is checked here: three
     parts gathered equal the pipeline's store, and parts that miss a range are refused."""
-    from facesimxai.explain.integrity import StoreError
+    from facesimxai.artifacts.heatmaps import StoreError
     from facesimxai.explain.part import explain_part
     from facesimxai.explain.store import gather_heatmaps
 
     res, m = first_run, first_run / "models"
     store = open_zarr(res / "heatmaps" / "hum" / "lrp.zarr")
     explainer = json.loads(store.attrs["explainer"])
-    # the store settings the pipeline passes (workflow/rules/common.smk, explain_settings)
+    # the store settings the pipeline passes (workflow/rules/explain.smk, explain_settings)
     explain_cfg = {k: v for k, v in resolved_config()["explain"].items() if k not in ("explainers", "threads")}
     parts, markers = [tmp_path / f"p{i}.zarr" for i in (1, 2, 3)], [tmp_path / f"p{i}.json" for i in (1, 2, 3)]
     for i, (part, marker) in enumerate(zip(parts, markers, strict=True), start=1):

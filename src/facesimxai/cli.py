@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from facesimxai.vocabulary import MODELS
+
 COLUMNS = ["model", "explainer", "trial_id", "split", "pred_pos", "human_odd", "confidence", "softmax_conf",
            "towards", "against"]
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("explain-trial", help="print one trial's explanation table and sentences")
     p.add_argument("trial_id", type=int)
     p.add_argument("--results", type=Path, default=Path("results"), help="results directory of the run")
-    p.add_argument("--model", choices=["hum", "maxp"], help="only this model")
+    p.add_argument("--model", choices=list(MODELS), help="only this model")
     p.add_argument("--ask", metavar="QUESTION",
                    help="also ask the configured VLM/LLM backend (config key vlm) a question about the trial, "
                         "answered from its table only; recorded in explanations/questions.parquet")

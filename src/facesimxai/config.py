@@ -16,7 +16,8 @@ import yaml
 
 from facesimxai.errors import InputError
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+# Package data, so an installed package finds it (workflow/schemas/ holds a link, the Snakemake convention).
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(InputError):

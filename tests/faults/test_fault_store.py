@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, snakemake, write_heatmap_store
 
-from facesimxai.explain.integrity import StoreError, open_heatmaps
+from facesimxai.artifacts.heatmaps import StoreError, open_heatmaps
 from facesimxai.io import open_zarr
 from facesimxai.latent.pca import run_pca
 

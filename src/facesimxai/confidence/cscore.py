@@ -20,12 +20,6 @@ class CalibrationError(InputError):
     """The confidence curve cannot be fitted from these trials; the message says why."""
 
 
-def margin(logits: np.ndarray) -> np.ndarray:
-    """Top logit minus the runner-up: 0 for a toss-up, large for a clear decision."""
-    top2 = np.sort(np.asarray(logits, dtype=np.float64), axis=1)[:, -2:]
-    return top2[:, 1] - top2[:, 0]
-
-
 def sigmoid(d: np.ndarray, L: float, d0: float, k: float, b: float) -> np.ndarray:  # noqa: N803 (the paper's names)
     return L / (1.0 + np.exp(-k * (d - d0))) + b
 

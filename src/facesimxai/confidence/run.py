@@ -11,8 +11,8 @@ import pandas as pd
 
 from facesimxai.confidence.cscore import CalibrationError, crossfit, expected_calibration_error, reliability
 from facesimxai.io import write_json, write_parquet
-from facesimxai.models import MODEL_NAMES
 from facesimxai.plotting import save_figure
+from facesimxai.vocabulary import MODEL_NAMES
 
 log = logging.getLogger(__name__)
 

@@ -13,22 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-#: The 12 facial regions of the thesis. "left"/"right" are the person's own left and right,
-#: so ``left_eye`` appears on the image's right-hand side.
-REGIONS: tuple[str, ...] = (
-    "forehead",
-    "left_eyebrow",
-    "right_eyebrow",
-    "left_eye",
-    "right_eye",
-    "between_eyes",
-    "nose_bridge",
-    "nose_tip",
-    "left_cheek",
-    "right_cheek",
-    "mouth",
-    "chin",
-)
+from facesimxai.vocabulary import REGIONS
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,10 @@ from facesimxai.data.face_params import PARAMETER_NAMES, PARAMETERS  # noqa: E40
 from facesimxai.data.faces import load_faces  # noqa: E402
 from facesimxai.data.observers import fit_choice_model, parameter_weights  # noqa: E402
 from facesimxai.data.render import render_face  # noqa: E402
-from facesimxai.io import atomic_path, open_zarr  # noqa: E402
+from facesimxai.io import open_zarr  # noqa: E402
+from facesimxai.plotting import save_figure  # noqa: E402
 
 log = logging.getLogger(__name__)
-
-
-def _save(fig, path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
-    log.info("wrote figure %s", path)
 
 
 def _montage(images: np.ndarray, labels: list[str], cols: int, title: str):
@@ -47,17 +41,17 @@ def plot_face_figures(manifest, faces_png, effects_png=None, pretrain_png=None,
     """Montage of the analysis faces; for synthetic data also parameter effects and pretrain renders."""
     table, images = load_faces(manifest)
     n = min(len(images), max_faces)
-    _save(_montage(images[:n], [f"face {i}" for i in table["face_id"][:n]], 8,
+    save_figure(_montage(images[:n], [f"face {i}" for i in table["face_id"][:n]], 8,
                    f"Analysis faces ({len(images)} in all, {table['source'].iloc[0]})"), faces_png)
     if effects_png:
-        _save(_parameter_effects(image_size), effects_png)
+        save_figure(_parameter_effects(image_size), effects_png)
     if pretrain_png and pretrain_store:
         ds = open_zarr(pretrain_store)
         k = min(ds.sizes["render"], 24)
         idx = np.linspace(0, ds.sizes["render"] - 1, k).astype(int)
         imgs = ds["image"].isel(render=idx).to_numpy()
         labels = [f"identity {i}" for i in ds["identity"].isel(render=idx).to_numpy()]
-        _save(_montage(imgs, labels, 8, "Augmented pretraining renders (pose, light, expression)"),
+        save_figure(_montage(imgs, labels, 8, "Augmented pretraining renders (pose, light, expression)"),
               pretrain_png)
 
 
@@ -114,9 +108,9 @@ def plot_judgment_figures(trials, summary, manifest, judgments_png, truth=None,
     ax.bar(counts.index, counts.to_numpy(), color="tab:purple")
     ax.set_title("Trials per split")
     fig.tight_layout()
-    _save(fig, judgments_png)
+    save_figure(fig, judgments_png)
     if truth and recovery_png:
-        _save(_observer_recovery(trials, faces, json.loads(Path(truth).read_text())), recovery_png)
+        save_figure(_observer_recovery(trials, faces, json.loads(Path(truth).read_text())), recovery_png)
 
 
 def _observer_recovery(trials: pd.DataFrame, faces: pd.DataFrame, truth: dict):

@@ -52,7 +52,7 @@ class RenderSettings:
 
 #: Renderer parts (named in ``FaceParameter.parts``) → (scene object, kind). "area" objects
 #: may change anywhere they cover; "edge" objects only along their boundary and where the
-#: boundary moved. Used by the locality tests and documented in the README.
+#: boundary moved. Used by the locality tests and documented in docs/synthetic-face-space.md.
 PART_OBJECTS: dict[str, tuple[tuple[str, str], ...]] = {
     "outline": (("head", "edge"), ("ears", "area"), ("fringe", "edge")),
     "jaw": (("head", "edge"),),

@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from facesimxai.artifacts.heatmaps import read_face_maps  # noqa: E402
 from facesimxai.data.faces import load_faces  # noqa: E402
-from facesimxai.io import atomic_path, open_zarr  # noqa: E402
+from facesimxai.plotting import save_figure  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,7 @@ log = logging.getLogger(__name__)
 def plot_face_maps(face_store: Path | str, manifest: Path | str, title: str, out: Path | str,
                    max_faces: int = 24) -> None:
     """Grid of per-face mean maps over the grey face, diverging colours centred at zero."""
-    ds = open_zarr(face_store)
-    rel = ds["relevance"].to_numpy()
+    face_ids, n_trials, rel = read_face_maps(face_store, include_empty=True)
     _, images = load_faces(manifest)
     n = min(len(rel), max_faces)
     cols = 8
@@ -37,9 +37,6 @@ def plot_face_maps(face_store: Path | str, manifest: Path | str, title: str, out
         r = np.nan_to_num(rel[i])
         lim = np.abs(r).max() or 1.0
         ax.imshow(r, cmap="bwr", vmin=-lim, vmax=lim, alpha=0.65)
-        ax.set_title(f"face {int(ds['face_id'][i])} (n={int(ds['n_trials'][i])})", fontsize=7)
+        ax.set_title(f"face {int(face_ids[i])} (n={int(n_trials[i])})", fontsize=7)
     fig.suptitle(title + "\nred = evidence for the face being the odd one, blue = against", fontsize=10)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
-    log.info("wrote figure %s", out)
+    save_figure(fig, out)

@@ -14,7 +14,7 @@ import torch
 import xarray as xr
 from tqdm import tqdm
 
-from facesimxai.data.face_params import REGIONS
+from facesimxai.artifacts.heatmaps import array_sha256
 from facesimxai.data.faces import load_faces, trial_face_rows
 from facesimxai.explain.decision_methods import DECISION_METHODS, decision_maps
 from facesimxai.explain.engines import (
@@ -25,7 +25,6 @@ from facesimxai.explain.engines import (
     choose_engine,
     select_positions,
 )
-from facesimxai.explain.integrity import array_sha256
 from facesimxai.explain.occlusion import OcclusionSettings, black_fill, occlusion_maps
 from facesimxai.explain.references import reference_faces
 from facesimxai.explain.region_shapley import REST, region_players
@@ -35,6 +34,7 @@ from facesimxai.landmarks.masks import load_region_masks
 from facesimxai.models.train import load_triplet_model
 from facesimxai.models.vgg import preprocess
 from facesimxai.torch_utils import resolve_device, seed_everything
+from facesimxai.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 zennit's ``SpecialFirstLayerMapComposite`` gives the first-layer rule to the first Linear/Conv in
 ``named_modules()`` registration order; in FaceSim3D's class the bridge is registered before the
-core, so "Flat" landed on the bridge and the input convolution got AlphaBeta (REFERENCE.md,
-defect 2). Here the input convolution is found by its name, ``core.conv_1_1``, and every other
+core, so "Flat" landed on the bridge and the input convolution got AlphaBeta (a defect of the
+thesis's original code). Here the input convolution is found by its name, ``core.conv_1_1``, and every other
 module gets the rule its type calls for in the preset. ``rule_table`` shows the result.
 """
 

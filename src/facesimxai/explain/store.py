@@ -1,14 +1,6 @@
-"""The heatmap store: scatter jobs write disjoint trial ranges, a gather job validates and
-consolidates them into one chunked Zarr store per model and explainer.
-
-``results/heatmaps/{model}/{explainer}.zarr`` (xarray, Zarr v3):
-  relevance[trial, y, x] (target position) or relevance[trial, position, y, x] (all positions),
-  float32 or float16, chunked along trial; logits[trial, position];
-  coordinates trial_id, head1, head2, head3, target_pos, pred_pos, human_odd, split;
-  attributes: explainer settings, engine, model checksums, config hash, package versions.
-``results/heatmaps/{model}/{explainer}_faces.zarr``: relevance[face, y, x], the mean of the
-  target-position maps over the trials in which the face is the target (the thesis's per-face
-  maps), and n_trials[face].
+"""Gathering the heatmap store: scatter jobs write disjoint trial ranges, a gather job validates
+and consolidates them into one chunked Zarr store per model and explainer (the layout is the
+contract in ``artifacts.heatmaps``).
 
 A part is complete only when its marker JSON exists; the marker holds the part's trial range
 and a checksum of its relevance array, which the gather step verifies, so a truncated or
@@ -26,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from facesimxai.explain.integrity import StoreError, array_sha256, chunk_checksums
+from facesimxai.artifacts.heatmaps import StoreError, array_sha256, chunk_checksums, read_target_maps, target_faces
 from facesimxai.io import atomic_path, file_sha256, open_zarr
 
 # No torch here: the gather job only copies and checks arrays, and importing torch and zennit
@@ -93,12 +85,8 @@ def gather_heatmaps(parts: list[str], markers: list[str], backbone: Path | str, 
 
 def per_face_maps(ds: xr.Dataset, face_ids: np.ndarray) -> xr.Dataset:
     """Mean target-position map over the trials in which each face is the target."""
-    heads = np.stack([ds[c].to_numpy() for c in ("head1", "head2", "head3")], axis=1)
-    target_face = heads[np.arange(len(heads)), ds["target_pos"].to_numpy().astype(int)]
-    rel = ds["relevance"]
-    if "position" in rel.dims:
-        rel = rel.isel(position=xr.DataArray(ds["target_pos"].to_numpy().astype(int), dims="trial"))
-    rel = rel.to_numpy().astype(np.float64)
+    target_face = target_faces(ds)
+    rel = read_target_maps(ds).astype(np.float64)
     h, w = rel.shape[-2:]
     sums = np.zeros((len(face_ids), h, w))
     counts = np.zeros(len(face_ids), np.int64)

@@ -9,21 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from facesimxai.artifacts.region_tables import ranked_shares, target_rows
 from facesimxai.explanations.text import sentence
 from facesimxai.io import write_parquet
 
 log = logging.getLogger(__name__)
-
-
-def target_face(regions: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the explained face (position == target_pos) of a region-relevance table."""
-    return regions[regions["position"] == regions["target_pos"]]
-
-
-def ranked_shares(shares: pd.DataFrame) -> list[list]:
-    """[region, signed share] pairs, largest |share| first (ties keep table order)."""
-    order = shares.reindex(shares["share"].abs().sort_values(ascending=False, kind="stable").index)
-    return [[r, round(float(s), 4)] for r, s in zip(order["region"], order["share"], strict=True)]
 
 
 def top_regions(shares: pd.DataFrame, top_k: int) -> tuple[list, list]:
@@ -38,7 +28,7 @@ def explanation_table(confidence: pd.DataFrame, regions: dict[str, pd.DataFrame]
     rows = []
     for model, reg in regions.items():
         conf = confidence[confidence["model"] == model].set_index("trial_id")
-        reg = target_face(reg)
+        reg = target_rows(reg)
         missing = sorted(set(reg["trial_id"]) - set(conf.index))
         if missing:
             raise ValueError(f"{model}: {len(missing)} trials of the region table have no prediction "

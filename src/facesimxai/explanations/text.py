@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 
-from facesimxai.models import MODEL_NAMES
+from facesimxai.vocabulary import MODEL_NAMES
 
 
 def _percent(share: float) -> str:

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from facesimxai.explain.integrity import open_heatmaps
-from facesimxai.explanations.table import ranked_shares, target_face
-from facesimxai.explorer.overlays import CMAP, write_overlay
+from facesimxai.artifacts.heatmaps import map_size, open_heatmaps, read_face_maps, read_position_maps
+from facesimxai.artifacts.region_tables import ranked_shares, target_rows
 from facesimxai.explorer.table import select_for_viewer, trial_table
-from facesimxai.io import open_zarr
+from facesimxai.plotting import CMAP, write_overlay
+from facesimxai.vocabulary import display_name
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -46,7 +46,7 @@ def _region_shares(path: Path | None, trial_ids: list[int]) -> dict[int, list]:
     """trial → [[region, signed share], ...] of the target face, largest |share| first."""
     if path is None or not Path(path).exists():
         return {}
-    df = target_face(pd.read_parquet(path, columns=["trial_id", "position", "target_pos", "region", "share"]))
+    df = target_rows(pd.read_parquet(path, columns=["trial_id", "position", "target_pos", "region", "share"]))
     df = df[df["trial_id"].isin(trial_ids)]
     return {int(tid): ranked_shares(group) for tid, group in df.groupby("trial_id", sort=False)}
 
@@ -99,19 +99,18 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
             raise ValueError(f"{stores[(model, explainer)]} lacks {len(missing)} trials the other stores hold "
                              f"(first: {missing[:5]}); the stores were built from different trial sets")
         rows = np.sort(index.loc[viewer].to_numpy())
-        rel = ds["relevance"].isel(trial=rows).to_numpy()
+        rel, positions = read_position_maps(ds, rows)
         ids = ds["trial_id"].to_numpy()[rows]
         target = ds["target_pos"].to_numpy()[rows]
         shares = _region_shares(region_tables.get((model, explainer)), viewer)
         folder = tmp / "img" / "overlays" / model / explainer
         folder.mkdir(parents=True, exist_ok=True)
         for k, tid in enumerate(ids):
-            positions = range(3) if rel.ndim == 4 else [int(target[k])]
             entry = {"model": model, "explainer": explainer, "target": int(target[k]), "overlays": {},
                      "regions": shares.get(int(tid), [])}
-            for pos in positions:
+            for j, pos in enumerate(positions[k].tolist()):
                 name = f"{tid}_{pos}.png"
-                limit = write_overlay(rel[k, pos] if rel.ndim == 4 else rel[k], folder / name)
+                limit = write_overlay(rel[k, j], folder / name)
                 entry["overlays"][pos] = {"src": f"img/overlays/{model}/{explainer}/{name}", "limit": limit}
             maps[int(tid)].append(entry)
 
@@ -130,9 +129,10 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
         (tmp / "data" / "trial" / f"{tid}.js").write_text(_js("FSX.setTrial", payload))
 
     faces = _write_faces(tmp, pd.read_parquet(manifest), Path(manifest).parent, face_stores)
-    meta = {"models": models, "explainers": explainers, "columns": columns, "n_trials": len(table),
+    meta = {"models": models, "model_names": {m: display_name(m) for m in models}, "explainers": explainers,
+            "columns": columns, "n_trials": len(table),
             "chunks": chunks, "viewer": sorted(viewer), "faces": faces, "cmap": CMAP,
-            "map_size": list(next(iter(opened.values()))["relevance"].shape[-2:])}
+            "map_size": list(map_size(next(iter(opened.values()))))}
     (tmp / "data" / "meta.js").write_text(_js("FSX.setMeta", meta))
     for asset in STATIC.iterdir():
         shutil.copy2(asset, tmp / asset.name)
@@ -153,12 +153,9 @@ def _write_faces(tmp: Path, manifest: pd.DataFrame, faces_dir: Path,
     for r in manifest.itertuples():
         shutil.copy2(faces_dir / r.file, folder / f"{int(r.face_id)}.png")
     for (model, explainer), path in face_stores.items():
-        ds = open_zarr(path)
-        for k, face_id in enumerate(ds["face_id"].to_numpy()):
-            if int(ds["n_trials"][k]) == 0:  # never the explained face: its mean map is undefined (NaN)
-                continue
+        for face_id, n_trials, face_map in zip(*read_face_maps(path), strict=True):
             name = f"{model}_{explainer}_{int(face_id)}.png"
-            limit = write_overlay(ds["relevance"][k].to_numpy(), folder / name)
+            limit = write_overlay(face_map, folder / name)
             faces[int(face_id)]["maps"].append({"model": model, "explainer": explainer, "src": f"img/faces/{name}",
-                                                "limit": limit, "n_trials": int(ds["n_trials"][k])})
+                                                "limit": limit, "n_trials": int(n_trials)})
     return list(faces.values())

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from facesimxai.plotting import save_figure
+from facesimxai.vocabulary import display_name
 
-MODEL_LABELS = {"hum": "VGG-Hum", "maxp": "VGG-MaxP", "backbone": "backbone similarity"}
 CURVES = {"deletion": "deletion (lower = faithful)", "insertion": "insertion (higher = faithful)",
           "morf": "MoRF cells (steeper = faithful)", "lerf": "LeRF cells (flatter = faithful)"}
 METRIC_LABELS = {"deletion_auc": "deletion AUC ↓", "insertion_auc": "insertion AUC ↑", "abpc": "ABPC ↑"}
@@ -20,7 +20,7 @@ METRIC_LABELS = {"deletion_auc": "deletion AUC ↓", "insertion_auc": "insertion
 def _label(name: str) -> str:
     if name.startswith("hum_seed"):
         return f"VGG-Hum seed {name.removeprefix('hum_seed')}"
-    return MODEL_LABELS.get(name, name)
+    return display_name(name)
 
 
 def faithfulness_figure(curves: list[str], table: Path | str, agreement: Path | str, out: Path | str) -> None:

@@ -19,27 +19,15 @@ from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from facesimxai.data.faces import load_faces  # noqa: E402
-from facesimxai.io import atomic_path, open_zarr  # noqa: E402
+from facesimxai.io import open_zarr  # noqa: E402
+from facesimxai.plotting import save_figure  # noqa: E402
+from facesimxai.vocabulary import REGION_COLOURS  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 #: Iris centres of the refined mesh: 468 = the person's right eye, 473 = the person's left.
 RIGHT_IRIS_CENTRE, LEFT_IRIS_CENTRE = 468, 473
 
-#: One clearly distinct colour per region (thesis order); left/right pairs share a hue family.
-REGION_COLOURS = {
-    "forehead": "#1f77b4", "left_eyebrow": "#393b79", "right_eyebrow": "#9c9ede",
-    "left_eye": "#2ca02c", "right_eye": "#98df8a", "between_eyes": "#222222",
-    "nose_bridge": "#ff7f0e", "nose_tip": "#ffdd57", "left_cheek": "#e377c2",
-    "right_cheek": "#f7b6d2", "mouth": "#d62728", "chin": "#17becf",
-}
-
-
-def _save(fig, path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
-    log.info("wrote figure %s", path)
 
 
 def _pick(face_ids: np.ndarray, k: int) -> np.ndarray:
@@ -122,5 +110,5 @@ def plot_region_figures(manifest: Path | str, landmarks_store: Path | str, masks
     """Rule ``region_figures``: mesh overlay on a few faces, the 12 regions on three faces."""
     table, images = load_faces(manifest)
     by_id = dict(zip(table["face_id"].to_numpy().tolist(), images, strict=True))
-    _save(_mesh_figure(by_id, open_zarr(landmarks_store), n_mesh_faces), landmarks_png)
-    _save(_regions_figure(by_id, open_zarr(masks_store), n_region_faces), regions_png)
+    save_figure(_mesh_figure(by_id, open_zarr(landmarks_store), n_mesh_faces), landmarks_png)
+    save_figure(_regions_figure(by_id, open_zarr(masks_store), n_region_faces), regions_png)

@@ -16,12 +16,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from facesimxai.data.face_params import REGIONS
 from facesimxai.errors import InputError
+from facesimxai.vocabulary import REGIONS
 
-ROOT = Path(__file__).resolve().parents[3]
-REGIONS_FILE = ROOT / "resources" / "regions.yaml"
-REGIONS_SCHEMA = ROOT / "workflow" / "schemas" / "regions.schema.yaml"
+PACKAGE = Path(__file__).resolve().parents[1]  # package data: found by an installed package too
+REGIONS_FILE = PACKAGE / "resources" / "regions.yaml"
+REGIONS_SCHEMA = PACKAGE / "schemas" / "regions.schema.yaml"
 #: Points of MediaPipe's refined face mesh (468 + 10 iris points), the index space of the regions.
 N_POINTS = 478
 

@@ -18,9 +18,9 @@ import xarray as xr
 from torch import nn
 from tqdm import tqdm
 
-from facesimxai.explain.integrity import open_heatmaps
+from facesimxai.artifacts.heatmaps import open_heatmaps, read_target_maps
 from facesimxai.io import atomic_path, open_zarr, write_json
-from facesimxai.latent.maps import normalise, target_maps, trial_coords
+from facesimxai.latent.maps import normalise, trial_coords
 from facesimxai.resume import EpochState, fingerprint, numpy_rng_state, set_numpy_rng_state
 from facesimxai.torch_utils import resolve_device, save_checkpoint, seed_everything
 
@@ -78,10 +78,9 @@ def _blocks(ds: xr.Dataset, block: int, rng: np.random.Generator | None):
     starts = np.arange(0, n, block)
     if rng is not None:
         starts = rng.permutation(starts)
-    tp = ds["target_pos"].to_numpy()
     for s in starts:
         stop = min(s + block, n)
-        yield np.arange(s, stop), target_maps(ds["relevance"][s:stop].to_numpy(), tp[s:stop])
+        yield np.arange(s, stop), read_target_maps(ds, slice(s, stop))
 
 
 def train_autoencoder(store: Path | str, cfg: dict, how: str, device: str, threads: int = 1,

@@ -17,8 +17,9 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from facesimxai.artifacts.heatmaps import TRIAL_COORDS
 from facesimxai.io import atomic_path, open_zarr, write_json, write_parquet
-from facesimxai.latent.maps import TRIAL_COORDS, iter_maps
+from facesimxai.latent.maps import iter_maps
 
 log = logging.getLogger(__name__)
 

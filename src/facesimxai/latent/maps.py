@@ -12,11 +12,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from facesimxai.explain.integrity import open_heatmaps
-
-#: Coordinates copied from the heatmap store to every latent output, so each point traces back
-#: to its triplet.
-TRIAL_COORDS = ("trial_id", "head1", "head2", "head3", "target_pos", "pred_pos", "human_odd", "split")
+from facesimxai.artifacts.heatmaps import TRIAL_COORDS, open_heatmaps, read_target_maps
 
 
 def normalise(maps: np.ndarray, how: str) -> np.ndarray:
@@ -33,17 +29,9 @@ def normalise(maps: np.ndarray, how: str) -> np.ndarray:
     return np.divide(maps, scale, out=np.zeros_like(maps), where=scale > 0)
 
 
-def target_maps(relevance: np.ndarray, target_pos: np.ndarray) -> np.ndarray:
-    """(n, H, W) maps of the target position, whichever layout the store has."""
-    if relevance.ndim == 3:
-        return relevance
-    return relevance[np.arange(len(relevance)), target_pos.astype(np.int64)]
-
-
 def read_maps(ds: xr.Dataset, start: int, stop: int, how: str) -> np.ndarray:
     """Normalised target maps of the contiguous trial range [start, stop)."""
-    rel = ds["relevance"][start:stop].to_numpy()
-    return normalise(target_maps(rel, ds["target_pos"][start:stop].to_numpy()), how)
+    return normalise(read_target_maps(ds, slice(start, stop)), how)
 
 
 def batch_bounds(n: int, batch: int, min_last: int = 1) -> list[tuple[int, int]]:

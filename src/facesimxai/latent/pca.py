@@ -14,7 +14,7 @@ import xarray as xr
 from sklearn.decomposition import IncrementalPCA
 from tqdm import tqdm
 
-from facesimxai.explain.integrity import open_heatmaps
+from facesimxai.artifacts.heatmaps import map_size, open_heatmaps
 from facesimxai.io import atomic_path, open_zarr
 from facesimxai.latent.maps import batch_bounds, read_maps, trial_coords
 from facesimxai.numerics import pinned_blas
@@ -37,7 +37,7 @@ def _streaming_pca(store: Path | str, n_components: int, batch: int,
                    normalise: str) -> tuple[IncrementalPCA, np.ndarray]:
     ds = open_heatmaps(store)
     n = ds.sizes["trial"]
-    k = min(n_components, n, int(np.prod(ds["relevance"].shape[-2:])))
+    k = min(n_components, n, int(np.prod(map_size(ds))))
     if k < n_components:
         log.warning("%s: %d components requested but only %d maps/pixels; fitting %d", store, n_components, n, k)
     batch = max(batch, k)  # IncrementalPCA needs at least n_components samples per partial_fit
@@ -55,7 +55,7 @@ def run_pca(store: Path | str, cfg: dict, out: Path | str) -> xr.Dataset:
     """PCA of one heatmap store → ``pca.zarr``: scores[trial, component] with the store's trial coords,
     components[component, y, x], mean[y, x], explained_variance_ratio[component]."""
     src = open_zarr(store)
-    h, w = src["relevance"].shape[-2:]
+    h, w = map_size(src)
     pca, scores = streaming_pca(store, cfg["n_components"], cfg["batch_size"], cfg["normalise"])
     k = pca.n_components_
     ds = xr.Dataset(

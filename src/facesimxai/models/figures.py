@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from facesimxai.io import atomic_path  # noqa: E402
+from facesimxai.artifacts.gates import AGREEMENT_GATE, PROBE_GATE, validity_verdicts  # noqa: E402
+from facesimxai.plotting import save_figure  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -58,45 +59,12 @@ def plot_training(backbone_metrics: Path | str, head_metrics: list[Path | str], 
     ax.set_title("Test accuracy")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    log.info("wrote figure %s", out)
-
-
-#: Gates of the model-validity stage (issue "models that learn"): probe R² at the core layer for
-#: these groups, VGG-Hum-type agreement with the mean observer on unseen faces, and the within-trial
-#: ρ of the interventional group Shapley values with the observers' evidence.
-PROBE_GATE, PROBE_GATE_GROUPS = 0.5, ("eyes", "brows", "mouth", "head", "hair")
-AGREEMENT_GATE, SHAPLEY_GATE = 0.55, 0.5
-
-
-def validity_verdicts(probe: dict, generalisation: dict, interventional: dict | None) -> list[str]:
-    """One plain sentence per failed gate (empty when every gate holds)."""
-    core = probe[probe["core_layer"]]
-    failed = [g for g in PROBE_GATE_GROUPS if core[g] < PROBE_GATE]
-    lines = []
-    if failed:
-        lines.append(f"The backbone does not encode {', '.join(failed)} on unseen faces (probe R² "
-                     f"{', '.join(f'{core[g]:.2f}' for g in failed)} < {PROBE_GATE}): no head can weigh them.")
-    for name, entry in generalisation.items():
-        agree = entry.get("unseen_agreement_mean_observer")
-        if agree is not None and agree < AGREEMENT_GATE:
-            lines.append(f"{name} agrees with the mean observer on {agree:.2f} of unseen-face triplets "
-                         f"(chance {entry['chance']:.2f}, noise ceiling {entry['noise_ceiling']:.2f}, gate "
-                         f"{AGREEMENT_GATE}): it has not learned the observers' strategy.")
-    for name, entry in (interventional or {}).items():
-        rho = entry.get("group_shapley_vs_observers_within_trial_rho") if isinstance(entry, dict) else None
-        if rho is not None and rho < SHAPLEY_GATE:
-            lines.append(f"{name}'s decisions weigh the face-parameter groups unlike the observers "
-                         f"(interventional within-trial ρ {rho:.2f} < {SHAPLEY_GATE}).")
-    return lines
+    save_figure(fig, out)
 
 
 def plot_model_validity(probe_path: Path | str, generalisation_path: Path | str,
                         interventional_path: Path | str | None, out: Path | str) -> None:
     """Probe R² per group and layer; agreement on unseen faces; interventional mean |φ| per group."""
-    from facesimxai.plotting import save_figure
 
     probe = json.loads(Path(probe_path).read_text())
     gen = json.loads(Path(generalisation_path).read_text())

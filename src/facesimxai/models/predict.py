@@ -14,11 +14,17 @@ import pandas as pd
 import torch
 from scipy.special import softmax
 
-from facesimxai.confidence.cscore import margin
 from facesimxai.io import write_parquet
 from facesimxai.models.train import face_features, load_head, predict
 
 log = logging.getLogger(__name__)
+
+
+def margin(logits: np.ndarray) -> np.ndarray:
+    """Top logit minus the runner-up: 0 for a toss-up, large for a clear decision (the distance
+    C-Score calibrates, confidence.cscore)."""
+    top2 = np.sort(np.asarray(logits, dtype=np.float64), axis=1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]
 
 
 def trial_predictions(features: Path | str, trials: Path | str, head: Path | str, model_name: str,

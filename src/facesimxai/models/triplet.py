@@ -3,7 +3,7 @@
 The three faces of a triplet always pass through core and bridge **as one batch of 3·B**, never
 as three calls of the same module: zennit stores one input per hooked module, so a module
 called three times in a forward pass explains positions 1 and 2 with the inputs of position 3
-(REFERENCE.md, defect 1). Each module here is called exactly once per forward pass.
+(a defect of the thesis's original code). Each module here is called exactly once per forward pass.
 """
 
 from __future__ import annotations

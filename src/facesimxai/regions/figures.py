@@ -13,10 +13,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from facesimxai.artifacts.heatmaps import read_face_maps  # noqa: E402
 from facesimxai.bootstrap import mean_ci  # noqa: E402
 from facesimxai.data.faces import load_faces  # noqa: E402
 from facesimxai.io import open_zarr  # noqa: E402
 from facesimxai.plotting import save_figure  # noqa: E402
+from facesimxai.vocabulary import display_name  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def plot_region_bars(face_tables: list[Path | str], stats_models: Path | str, me
             mean = np.array([s[0] for s in stats_m])
             err = np.abs(np.array([[s[0] - s[1], s[2] - s[0]] for s in stats_m]).T)
             ax.bar(np.arange(len(regions)) + (j - (len(models) - 1) / 2) * width, mean, width, yerr=err,
-                   capsize=2, label=f"VGG-{model.capitalize()}" if model in ("hum", "maxp") else model)
+                   capsize=2, label=display_name(model))
         if len(stats):
             sig = stats[(stats["explainer"] == explainer) & stats["significant"]]["region"]
             top = ax.get_ylim()[1]
@@ -72,9 +74,7 @@ def plot_mean_maps(face_stores: list[Path | str], labels: list[str], manifest: P
                                                                                   ((0, 0), (0, 1)))
     fig, axes = plt.subplots(1, len(face_stores), figsize=(3.2 * len(face_stores), 3.6), squeeze=False)
     for ax, path, lab in zip(axes[0], face_stores, labels, strict=True):
-        fs = open_zarr(path)
-        keep = fs["n_trials"].to_numpy() > 0
-        mean = np.nan_to_num(fs["relevance"].to_numpy()[keep]).mean(axis=0)
+        mean = np.nan_to_num(read_face_maps(path)[2]).mean(axis=0)
         lim = np.abs(mean).max() or 1.0
         ax.imshow(grey, cmap="gray")
         ax.imshow(np.ma.masked_where(~outline, outline), cmap="Greys", alpha=0.25)

@@ -37,11 +37,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import permutation_test, spearmanr
 
-from facesimxai.data.face_params import PARAMETER_NAMES, PARAMETERS, REGIONS, region_weights_from_parameters
+from facesimxai.artifacts.gates import gate_warnings
+from facesimxai.artifacts.region_tables import target_rows, trials_of
+from facesimxai.data.face_params import PARAMETER_NAMES, PARAMETERS, region_weights_from_parameters
 from facesimxai.data.observers import fit_choice_model, pair_features
 from facesimxai.io import write_json
 from facesimxai.regions.figures import plot_ground_truth
-from facesimxai.validity.verdicts import gate_warnings
+from facesimxai.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +90,7 @@ def trial_evidence(params: np.ndarray, heads: np.ndarray, target_pos: np.ndarray
 
 def importance(trial_table: pd.DataFrame, metric: str) -> pd.Series:
     """Mean of ``metric`` per region over target-position maps."""
-    target = trial_table[trial_table["position"] == trial_table["target_pos"]]
-    return target.groupby("region", observed=True)[metric].mean()
+    return target_rows(trial_table).groupby("region", observed=True)[metric].mean()
 
 
 def recovery(model_importance: pd.Series, reference: pd.Series, top_k: int, n_permutations: int,
@@ -116,15 +117,9 @@ def recovery(model_importance: pd.Series, reference: pd.Series, top_k: int, n_pe
 
 def trial_recovery(table: pd.DataFrame, evidence: np.ndarray) -> float:
     """Mean over regions of Spearman ρ across trials between evidence and the region's signed share."""
-    target = table[table["position"] == table["target_pos"]]
-    shares = target.pivot(index="trial_id", columns="region", values="share")[list(REGIONS)].to_numpy()
+    shares = target_rows(table).pivot(index="trial_id", columns="region", values="share")[list(REGIONS)].to_numpy()
     rhos = [spearmanr(shares[:, r], evidence[:, r], nan_policy="omit").statistic for r in range(len(REGIONS))]
     return float(np.nanmean(rhos))
-
-
-def _trials_of(table: pd.DataFrame) -> pd.DataFrame:
-    cols = ["trial_id", "target_pos", "pred_pos", "human_odd"]
-    return table[table["position"] == table["target_pos"]].drop_duplicates("trial_id")[cols].sort_values("trial_id")
 
 
 def ground_truth_recovery(trial_tables: list[Path | str], observers: Path | str, manifest: Path | str,
@@ -150,7 +145,7 @@ def ground_truth_recovery(trial_tables: list[Path | str], observers: Path | str,
     for path in trial_tables:
         table = pd.read_parquet(path)
         model, explainer = str(table["model"].iloc[0]), str(table["explainer"].iloc[0])
-        tri = _trials_of(table)
+        tri = trials_of(table)
         heads = indexed.loc[tri["trial_id"], ["head1", "head2", "head3"]].to_numpy()
         if model not in behaviour:
             behaviour[model] = fitted_weights(params, heads, tri["pred_pos"].to_numpy().astype(int))

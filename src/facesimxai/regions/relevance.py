@@ -1,16 +1,9 @@
 """Per-region relevance scores of every heatmap, streamed from the Zarr store.
 
-For each map and each of the 12 landmark regions of the face it explains:
-
-- ``sum``: summed signed relevance; ``mean``: sum / region area (the thesis's score);
-- ``pos_sum`` / ``neg_sum``: summed positive / negative relevance;
-- ``share``: sum / total |R| of the map (signed, scale-free, comparable across models);
-- ``abs_share``: |R| in the region / total |R| of the map (how much of the explanation the
-  region holds; the remainder lies outside the 12 regions).
-
-A map's regions are those of the face at its position: the target position of a
-``relevance[trial, y, x]`` store, or each position of a ``[trial, position, y, x]`` store.
-Regions are disjoint (``mask`` in ``regions/masks.zarr``), so region sums never double count.
+For each map and each of the 12 landmark regions of the face it explains, the scores and the
+table layout of ``artifacts.region_tables``. A map's regions are those of the face at its
+position: the target position, or each position of a store that keeps all three. Regions are
+disjoint (``mask`` in ``regions/masks.zarr``), so region sums never double count.
 """
 
 from __future__ import annotations
@@ -22,12 +15,19 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from facesimxai.explain.integrity import open_heatmaps
+from facesimxai.artifacts.heatmaps import (
+    chunk_trials,
+    map_size,
+    open_heatmaps,
+    read_face_maps,
+    read_position_maps,
+    trial_heads,
+)
+from facesimxai.artifacts.region_tables import METRICS
 from facesimxai.io import open_zarr, write_parquet
 
 log = logging.getLogger(__name__)
 
-METRICS = ("sum", "mean", "pos_sum", "neg_sum", "share", "abs_share")
 
 
 def region_metrics(maps: np.ndarray, masks: np.ndarray, area: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -86,48 +86,36 @@ def compute_region_relevance(store: Path | str, face_store: Path | str, masks: P
     regions = [str(r) for r in mk["region"].values]
     mask_arr = mk["mask"].to_numpy()
     mask_index = {int(f): i for i, f in enumerate(mk["face"].values)}
-    if mask_arr.shape[-2:] != ds["relevance"].shape[-2:]:
-        raise ValueError(f"{store}: heatmaps are {ds['relevance'].shape[-2:]} pixels but the region masks in "
+    if tuple(mask_arr.shape[-2:]) != map_size(ds):
+        raise ValueError(f"{store}: heatmaps are {map_size(ds)} pixels but the region masks in "
                          f"{masks} are {mask_arr.shape[-2:]}; both must use backbone.input_size")
-    heads = np.stack([ds[f"head{i}"].to_numpy() for i in (1, 2, 3)], axis=1)
-    all_positions = ds["relevance"].ndim == 4
-    chunk = (ds["relevance"].encoding.get("chunks") or (256,))[0]
+    chunk = chunk_trials(ds)
     n = ds.sizes["trial"]
     parts = []
     for start in tqdm(range(0, n, chunk), desc=f"region relevance {model}/{explainer}", unit="chunk"):
         stop = min(start + chunk, n)
-        maps = ds["relevance"][start:stop].to_numpy()
+        maps, positions = read_position_maps(ds, slice(start, stop))
         idx = ds.isel(trial=slice(start, stop))
         base = pd.DataFrame({"trial_id": idx["trial_id"].to_numpy(), "split": idx["split"].to_numpy().astype(str),
                              "target_pos": idx["target_pos"].to_numpy().astype(np.int8),
                              "pred_pos": idx["pred_pos"].to_numpy().astype(np.int8),
                              "human_odd": idx["human_odd"].to_numpy().astype(np.int8)})
-        if all_positions:
-            positions = np.arange(3)
-            maps = maps.reshape(-1, *maps.shape[-2:])
-            face_ids = heads[start:stop].reshape(-1)
-            base = base.loc[base.index.repeat(3)].reset_index(drop=True)
-            base["position"] = np.tile(positions, stop - start).astype(np.int8)
-        else:
-            pos = idx["target_pos"].to_numpy().astype(np.int64)
-            face_ids = heads[start:stop][np.arange(stop - start), pos]
-            base["position"] = pos.astype(np.int8)
-        base["face_id"] = face_ids
-        parts.append(_long_table(scores_by_face(maps, face_ids, mask_arr, mask_index), base, regions))
+        base = base.loc[base.index.repeat(positions.shape[1])].reset_index(drop=True)
+        base["position"] = positions.reshape(-1).astype(np.int8)
+        base["face_id"] = np.take_along_axis(trial_heads(idx), positions, axis=1).reshape(-1)
+        maps = maps.reshape(-1, *maps.shape[-2:])
+        parts.append(_long_table(scores_by_face(maps, base["face_id"].to_numpy(), mask_arr, mask_index), base, regions))
     trials = pd.concat(parts, ignore_index=True)
     trials.insert(0, "explainer", explainer)
     trials.insert(0, "model", model)
 
-    fs = open_zarr(face_store)
-    keep = fs["n_trials"].to_numpy() > 0
-    face_ids = fs["face_id"].to_numpy()[keep]
-    fmaps = fs["relevance"].to_numpy()[keep]
-    base = pd.DataFrame({"face_id": face_ids, "n_trials": fs["n_trials"].to_numpy()[keep]})
+    face_ids, n_trials, fmaps = read_face_maps(face_store)
+    base = pd.DataFrame({"face_id": face_ids, "n_trials": n_trials})
     faces = _long_table(scores_by_face(fmaps, face_ids, mask_arr, mask_index), base, regions)
     faces.insert(0, "explainer", explainer)
     faces.insert(0, "model", model)
     write_parquet(trials, trials_out, csv=True)
     write_parquet(faces, faces_out, csv=True)
-    log.info("%s/%s: %d trial rows, %d face rows (%d faces without trials skipped)", model, explainer,
-             len(trials), len(faces), int((~keep).sum()))
+    log.info("%s/%s: %d trial rows, %d face rows (faces never the target skipped)", model, explainer,
+             len(trials), len(faces))
     return trials, faces

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from facesimxai.models import MODEL_NAMES  # noqa: E402
+from facesimxai.artifacts.gates import RANDOMISED_HEAD_GATE, TRUTH_GATE  # noqa: E402
 from facesimxai.plotting import save_figure  # noqa: E402
-from facesimxai.validity.verdicts import RANDOMISED_HEAD_GATE, TRUTH_GATE  # noqa: E402
+from facesimxai.vocabulary import MODEL_NAMES  # noqa: E402
 
 
 def plot_explainer_validity(validity: Path | str, sanity: Path | str, out: Path | str) -> None:

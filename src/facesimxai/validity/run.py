@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from facesimxai.artifacts.gates import RANDOMISED_HEAD_GATE, TRUTH_GATE
 from facesimxai.data.face_params import GROUPS
 from facesimxai.data.observers import distance_scale, parameter_weights
 from facesimxai.data.unseen import load_unseen
@@ -58,7 +59,6 @@ from facesimxai.validity.explainers import (
 )
 from facesimxai.validity.sanity import cascade_steps, map_similarity, randomised, rank1_share
 from facesimxai.validity.truth import group_footprints, region_truth
-from facesimxai.validity.verdicts import RANDOMISED_HEAD_GATE, TRUTH_GATE
 
 log = logging.getLogger(__name__)
 

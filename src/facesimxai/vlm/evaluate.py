@@ -24,9 +24,9 @@ from scipy.special import comb
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.proportion import proportion_confint
 
-from facesimxai.data.face_params import REGIONS
-from facesimxai.explanations.table import ranked_shares, target_face
+from facesimxai.artifacts.region_tables import ranked_shares, target_rows
 from facesimxai.io import write_json, write_parquet
+from facesimxai.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
 IDENTITY = "012"
@@ -95,7 +95,7 @@ def order_consistency(answers: pd.DataFrame) -> dict:
 def lrp_top(regions: pd.DataFrame, k: int) -> dict[int, tuple[int, list[str]]]:
     """trial_id → (explained face, its k regions with the largest positive share)."""
     out = {}
-    for tid, shares in target_face(regions).groupby("trial_id", sort=True):
+    for tid, shares in target_rows(regions).groupby("trial_id", sort=True):
         out[int(tid)] = (int(shares["face_id"].iloc[0]), [r for r, s in ranked_shares(shares) if s > 0][:k])
     return out
 

@@ -10,8 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from facesimxai.plotting import save_figure
-
-LABELS = {"vlm": "VLM", "hum": "VGG-Hum", "maxp": "VGG-MaxP", "human": "human"}
+from facesimxai.vocabulary import display_name
 
 
 def _accuracy(ax, s: dict) -> None:
@@ -20,7 +19,7 @@ def _accuracy(ax, s: dict) -> None:
     vals = [acc[n]["accuracy"] for n in names]
     err = np.array([[v - acc[n]["ci95"][0], acc[n]["ci95"][1] - v] for n, v in zip(names, vals, strict=True)]).T
     colours = ["#7b3294", "#008837", "#a6611a"][: len(names)]
-    ax.bar([LABELS.get(n, n) for n in names], vals, yerr=err, capsize=4, color=colours)
+    ax.bar([display_name(n) for n in names], vals, yerr=err, capsize=4, color=colours)
     ax.axhline(s["chance_accuracy"], ls="--", c="k", lw=1, label="chance 1/3")
     ax.set_ylim(0, 1)
     ax.set_ylabel("agreement with the human choice")
@@ -36,8 +35,8 @@ def _kappa(ax, s: dict) -> None:
         a, b = (raters.index(r) for r in p.split("|"))
         m[a, b] = m[b, a] = np.nan if v is None else v
     im = ax.imshow(m, vmin=-1, vmax=1, cmap="RdBu_r")
-    ax.set_xticks(range(len(raters)), [LABELS.get(r, r) for r in raters], rotation=30)
-    ax.set_yticks(range(len(raters)), [LABELS.get(r, r) for r in raters])
+    ax.set_xticks(range(len(raters)), [display_name(r) for r in raters], rotation=30)
+    ax.set_yticks(range(len(raters)), [display_name(r) for r in raters])
     for (i, j), v in np.ndenumerate(m):
         ax.text(j, i, "–" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8)
     ax.set_title("Cohen's κ between raters")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from facesimxai.explorer.overlays import overlay_rgba
+from facesimxai.plotting import overlay_rgba
 from facesimxai.vlm.prompts import MIN_IMAGE_SIDE
 
 

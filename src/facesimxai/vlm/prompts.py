@@ -74,7 +74,7 @@ def odd_one_out_request(trial_id: int, faces: tuple[int, int, int], images: tupl
 
 def heatmap_request(trial_id: int, model: str, position: int, face: int, overlay: Image.Image,
                     regions: list[str]) -> VLMRequest:
-    """Read a signed relevance overlay (explorer.overlays colours: red for, blue against)."""
+    """Read a signed relevance overlay (plotting.overlay_rgba colours: red for, blue against)."""
     parts: list[Part] = [
         "This is a face with a relevance heatmap laid over it. The heatmap comes from a face-similarity "
         "model that chose this face as the odd one out of three. The map is signed: red areas are "

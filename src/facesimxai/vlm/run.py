@@ -17,15 +17,15 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from facesimxai.data.face_params import REGIONS
+from facesimxai.artifacts.heatmaps import open_heatmaps, read_target_maps, target_faces
 from facesimxai.data.faces import load_faces
 from facesimxai.data.sampling import sample_held_out
-from facesimxai.explain.integrity import open_heatmaps
 from facesimxai.io import write_parquet
 from facesimxai.vlm.answers import parse_answer, region_names
 from facesimxai.vlm.backends import Backend, Generation, make_backend
 from facesimxai.vlm.images import face_image, heatmap_overlay
 from facesimxai.vlm.prompts import ORDERS, VLMRequest, heatmap_request, odd_one_out_request
+from facesimxai.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
 def _store_maps(store_path: Path | str, trial_ids: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -36,14 +36,9 @@ def _store_maps(store_path: Path | str, trial_ids: np.ndarray) -> tuple[pd.DataF
     pos = index.get_indexer(trial_ids)
     pos = pos[pos >= 0]
     sub = store.isel(trial=pos)
-    target = sub["target_pos"].to_numpy().astype(int)
-    heads = np.stack([sub[c].to_numpy() for c in ("head1", "head2", "head3")], axis=1)
-    rel = sub["relevance"].to_numpy()
-    if "position" in sub["relevance"].dims:  # stores with every position's map
-        rel = rel[np.arange(len(target)), target]
-    rows = pd.DataFrame({"trial_id": sub["trial_id"].to_numpy(), "target_pos": target,
-                         "target_face": heads[np.arange(len(target)), target]})
-    return rows, rel
+    rows = pd.DataFrame({"trial_id": sub["trial_id"].to_numpy(), "target_pos": sub["target_pos"].to_numpy().astype(int),
+                         "target_face": target_faces(sub)})
+    return rows, read_target_maps(sub)
 
 
 def build_requests(sample: pd.DataFrame, faces: dict[int, np.ndarray], cfg: dict,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from facesimxai.data.face_params import REGIONS
 from facesimxai.io import atomic_path
+from facesimxai.vocabulary import REGIONS
 
 log = logging.getLogger(__name__)
 

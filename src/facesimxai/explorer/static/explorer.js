@@ -6,7 +6,8 @@ FSX.setMeta = (m) => { FSX.meta = m; };
 FSX.addTrials = (rows) => { FSX.rows.push(...rows); };
 FSX.setTrial = (t) => { FSX.trial = t; };
 
-const MODEL_NAMES = { hum: "VGG-Hum", maxp: "VGG-MaxP" };
+// display names come with the data (facesimxai.vocabulary, via meta.js): one list for Python and JS
+const modelName = (m) => (FSX.meta.model_names || {})[m] || m;
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -73,9 +74,9 @@ async function indexPage() {
   $("filter").value = state.filter; $("split").value = state.split; $("face").value = state.face;
   const labels = { trial_id: "trial", head1: "face 1", head2: "face 2", head3: "face 3", human: "human odd", split: "split", vlm_pred: "VLM odd" };
   for (const m of meta.models) {
-    labels[`${m}_pred`] = `${MODEL_NAMES[m] || m} odd`;
-    labels[`${m}_conf`] = `${MODEL_NAMES[m] || m} softmax`;
-    labels[`${m}_cal`] = `${MODEL_NAMES[m] || m} calibrated`;
+    labels[`${m}_pred`] = `${modelName(m)} odd`;
+    labels[`${m}_conf`] = `${modelName(m)} softmax`;
+    labels[`${m}_cal`] = `${modelName(m)} calibrated`;
   }
   const head = el("tr");
   meta.columns.forEach((name) => {
@@ -163,7 +164,7 @@ async function trialPage() {
   const said = [`Human odd one out: face ${pos(t.human)} (id ${t.heads[t.human]})`];
   for (const [m, p] of Object.entries(t.models)) {
     const sure = p.cal === null || p.cal === undefined ? `softmax ${pct(p.conf)}` : `calibrated ${pct(p.cal)}, softmax ${pct(p.conf)}`;
-    said.push(`${MODEL_NAMES[m] || m}: face ${pos(p.pred)} (${sure})${p.pred === t.human ? "" : " — differs from the human"}`);
+    said.push(`${modelName(m)}: face ${pos(p.pred)} (${sure})${p.pred === t.human ? "" : " — differs from the human"}`);
   }
   if (t.vlm_pred !== null) said.push(`VLM: face ${pos(t.vlm_pred)}`);
   $("summary").append(el("ul", {}, ...said.map((s) => el("li", { text: s }))));
@@ -176,7 +177,7 @@ async function trialPage() {
   t.heads.forEach((h, p) => grid.append(el("a", { href: `face.html?id=${h}` }, el("b", { text: `face ${p + 1} · id ${h}${p === t.human ? " · human's odd" : ""}` }))));
   grid.append(el("b", { text: "regions of the target face (signed share of relevance)" }));
   for (const map of t.maps) {
-    grid.append(el("div", {}, el("b", { text: `${MODEL_NAMES[map.model] || map.model}` }), el("br"),
+    grid.append(el("div", {}, el("b", { text: `${modelName(map.model)}` }), el("br"),
                    el("span", { class: "muted", text: `${map.explainer} · target face ${map.target + 1}` })));
     t.heads.forEach((h, p) => {
       const cell = el("div", { class: `cell${p === map.target ? " target" : ""}` }, image(`img/faces/${h}.png`, "face", `face ${h}`));
@@ -212,7 +213,7 @@ async function facePage() {
     $("title").textContent = `Face ${f.face_id}`;
     const grid = el("div", { class: "grid" });
     for (const map of f.maps) {
-      grid.append(el("div", {}, el("b", { text: MODEL_NAMES[map.model] || map.model }), el("br"),
+      grid.append(el("div", {}, el("b", { text: modelName(map.model) }), el("br"),
                      el("span", { class: "muted", text: `${map.explainer} · mean of ${map.n_trials} trials` })));
       grid.append(el("div", { class: "cell" }, image(f.src, "face"), image(map.src, "overlay"), el("span", { class: "tag", text: `±${map.limit.toPrecision(2)}` })));
       grid.append(el("span"), el("span"), el("span"));

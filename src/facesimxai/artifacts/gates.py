@@ -1,4 +1,5 @@
-"""Pass/fail gates of the explainer-validity check and the plain sentences that report failures.
+"""Pass/fail gates of the model and explainer checks, read from their JSON and CSV outputs, and
+the plain sentences that report failures (the ground-truth stage and the figures state them).
 
 No torch here: the ground-truth stage and the figures run in the analysis environment.
 """
@@ -56,10 +57,38 @@ def _reason(row) -> str:
     return "not above the floors"
 
 
+#: Gates of the model-validity stage (issue "models that learn"): probe R² at the core layer for
+#: these groups, VGG-Hum-type agreement with the mean observer on unseen faces, and the within-trial
+#: ρ of the interventional group Shapley values with the observers' evidence.
+PROBE_GATE, PROBE_GATE_GROUPS = 0.5, ("eyes", "brows", "mouth", "head", "hair")
+AGREEMENT_GATE, SHAPLEY_GATE = 0.55, 0.5
+
+
+def validity_verdicts(probe: dict, generalisation: dict, interventional: dict | None) -> list[str]:
+    """One plain sentence per failed gate (empty when every gate holds)."""
+    core = probe[probe["core_layer"]]
+    failed = [g for g in PROBE_GATE_GROUPS if core[g] < PROBE_GATE]
+    lines = []
+    if failed:
+        lines.append(f"The backbone does not encode {', '.join(failed)} on unseen faces (probe R² "
+                     f"{', '.join(f'{core[g]:.2f}' for g in failed)} < {PROBE_GATE}): no head can weigh them.")
+    for name, entry in generalisation.items():
+        agree = entry.get("unseen_agreement_mean_observer")
+        if agree is not None and agree < AGREEMENT_GATE:
+            lines.append(f"{name} agrees with the mean observer on {agree:.2f} of unseen-face triplets "
+                         f"(chance {entry['chance']:.2f}, noise ceiling {entry['noise_ceiling']:.2f}, gate "
+                         f"{AGREEMENT_GATE}): it has not learned the observers' strategy.")
+    for name, entry in (interventional or {}).items():
+        rho = entry.get("group_shapley_vs_observers_within_trial_rho") if isinstance(entry, dict) else None
+        if rho is not None and rho < SHAPLEY_GATE:
+            lines.append(f"{name}'s decisions weigh the face-parameter groups unlike the observers "
+                         f"(interventional within-trial ρ {rho:.2f} < {SHAPLEY_GATE}).")
+    return lines
+
+
 def gate_warnings(probe: Path | str, generalisation: Path | str, interventional: Path | str,
                   validity: Path | str, explainers: dict[str, dict]) -> list[str]:
     """Every failed model gate and every failed explainer in use (``explain.explainers``), one sentence each."""
-    from facesimxai.models.figures import validity_verdicts
 
     read = lambda p: json.loads(Path(p).read_text())  # noqa: E731
     lines = validity_verdicts(read(probe), read(generalisation), read(interventional))
