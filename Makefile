@@ -33,7 +33,7 @@ report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --report results/report.html
 
 dag: $(STAMP)
-	$(BIN)/snakemake --rulegraph | dot -Tpng > results/rulegraph.png
+	$(BIN)/python docs/make_dag.py
 
 clean:
 	rm -rf results .snakemake

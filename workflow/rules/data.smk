@@ -1,6 +1,9 @@
 """Data stage: faces, judgments, triplets and splits (rule → script → facesimxai.data.*)."""
 
 
+include: "functions/data.smk"
+
+
 if SYNTHETIC_FACES:
 
     rule render_faces:
@@ -39,6 +42,8 @@ else:
 
 
 # Synthetic pretraining identities: the demo backbone's training set, whatever the analysis faces.
+
+
 rule render_pretrain:
     output:
         directory(f"{R}/pretrain/renders.zarr"),

@@ -2,8 +2,7 @@
 into one store per model and explainer (rule → script → facesimxai.explain.*)."""
 
 
-scattergather:
-    explain=config["explain"]["scatter"],
+include: "functions/explain.smk"
 
 
 rule explain_part:
@@ -18,7 +17,7 @@ rule explain_part:
         part=directory(f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.zarr"),
         marker=f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.json",
     wildcard_constraints:
-        model="hum_distance|hum|maxp",
+        model=model_wildcard(),
     params:
         explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
         explain=explain_settings(),
@@ -49,7 +48,7 @@ rule gather_heatmaps:
         store=directory(f"{R}/heatmaps/{{model}}/{{explainer}}.zarr"),
         faces=directory(f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr"),
     wildcard_constraints:
-        model="hum_distance|hum|maxp",
+        model=model_wildcard(),
     params:
         explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
         explain=explain_settings(),

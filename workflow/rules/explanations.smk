@@ -6,6 +6,9 @@ explanations.table.build_explanations).
 """
 
 
+include: "functions/explanations.smk"
+
+
 rule predictions:
     input:
         features=f"{R}/models/core_features.zarr",
@@ -14,7 +17,7 @@ rule predictions:
     output:
         f"{R}/models/{{model}}/predictions.parquet",
     wildcard_constraints:
-        model="hum|maxp",
+        model="|".join(THESIS_MODELS),
     log:
         f"{R}/logs/predictions_{{model}}.log",
     conda:
@@ -25,7 +28,7 @@ rule predictions:
 
 rule confidence:
     input:
-        expand(f"{R}/models/{{model}}/predictions.parquet", model=["hum", "maxp"]),
+        expand(f"{R}/models/{{model}}/predictions.parquet", model=THESIS_MODELS),
     output:
         table=f"{R}/confidence/trials.parquet",
         csv=f"{R}/confidence/trials.csv",

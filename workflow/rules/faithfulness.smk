@@ -2,7 +2,8 @@
 run.run_faithfulness, summary.summarise_faithfulness, figures.faithfulness_figure, run.run_masking,
 figures.masking_figure; models.train.train_head for the extra VGG-Hum seeds)."""
 
-FAITH = f"{R}/faithfulness"
+
+include: "functions/faithfulness.smk"
 
 
 rule faithfulness:

@@ -5,6 +5,9 @@ masks.build_region_masks, figures.plot_region_figures).
 """
 
 
+include: "functions/landmarks.smk"
+
+
 rule landmarks:
     input:
         manifest=f"{R}/faces/manifest.parquet",

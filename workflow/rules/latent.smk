@@ -5,7 +5,8 @@ rule → script → facesimxai.latent.* (pca.run_pca, autoencoder.run_autoencode
 figures.plot_latent_figures).
 """
 
-LATENT = f"{R}/latent/{{model}}/{{explainer}}"
+
+include: "functions/latent.smk"
 
 
 rule pca:

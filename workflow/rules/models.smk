@@ -2,6 +2,9 @@
 (rule → script → facesimxai.models.*)."""
 
 
+include: "functions/models.smk"
+
+
 rule backbone:
     input:
         renders=(
@@ -70,7 +73,7 @@ rule train_head:
         head=f"{R}/models/{{model}}/head.pt",
         metrics=f"{R}/models/{{model}}/metrics.json",
     wildcard_constraints:
-        model="hum_distance|hum|maxp",
+        model=model_wildcard(),
     params:
         models=config["models"],
         device=config["device"],

@@ -6,6 +6,9 @@ figures.plot_region_stage, ground_truth.ground_truth_recovery).
 """
 
 
+include: "functions/regions.smk"
+
+
 rule region_relevance:
     input:
         store=f"{R}/heatmaps/{{model}}/{{explainer}}.zarr",

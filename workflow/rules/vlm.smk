@@ -7,6 +7,9 @@ vlm.evaluate.evaluate_vlm, vlm.figures.vlm_figure). vlm.backend: none leaves the
 """
 
 
+include: "functions/vlm.smk"
+
+
 rule tiny_vlm:
     output:
         directory(f"{R}/vlm/tiny_model"),
@@ -46,7 +49,7 @@ rule vlm:
 rule vlm_evaluation:
     input:
         answers=f"{R}/vlm/answers.parquet",
-        predictions=expand(f"{R}/models/{{model}}/predictions.parquet", model=["hum", "maxp"]),
+        predictions=expand(f"{R}/models/{{model}}/predictions.parquet", model=THESIS_MODELS),
         regions=explanation_region_tables(),
     output:
         summary=f"{R}/vlm/summary.json",
