@@ -6,9 +6,10 @@ from facesimxai.logs import rule_logging
 with rule_logging(snakemake.log[0]):
     explain_part(
         snakemake.input.backbone, snakemake.input.head, snakemake.input.manifest,
-        snakemake.input.trials, snakemake.input.maxp_targets, snakemake.params.explainer,
-        snakemake.params.explain, snakemake.params.maxp_rule, snakemake.wildcards.scatteritem,
-        snakemake.params.device, snakemake.threads, out=snakemake.output.part,
+        snakemake.input.trials, snakemake.input.maxp_targets, explainer=snakemake.params.explainer,
+        explain_cfg=snakemake.params.explain, maxp_rule=snakemake.params.maxp_rule,
+        scatteritem=snakemake.wildcards.scatteritem, device=snakemake.params.device,
+        threads=snakemake.threads, out=snakemake.output.part,
         marker=snakemake.output.marker, masks=next(iter(snakemake.input.get("masks", [])), None),
         synthetic=snakemake.params.synthetic,
     )

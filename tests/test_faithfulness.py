@@ -241,9 +241,10 @@ def test_occlusion_store_has_the_lrp_format_and_feeds_region_relevance(first_run
     explainer = {"method": "occlusion", "patches": [0.125, 0.25], "stride": 0.125}
     m = res / "models"
     explain_part(m / "backbone.pt", m / "hum" / "head.pt", res / "faces" / "manifest.parquet",
-                 res / "judgments" / "trials.parquet", m / "maxp_targets.parquet", explainer, explain_cfg,
-                 cfg.get("models", {}).get("maxp_rule", "relative"), "1-of-1", "cpu", 1,
-                 tmp_path / "part.zarr", tmp_path / "part.json")
+                 res / "judgments" / "trials.parquet", m / "maxp_targets.parquet", explainer=explainer,
+                 explain_cfg=explain_cfg, maxp_rule=cfg.get("models", {}).get("maxp_rule", "relative"),
+                 scatteritem="1-of-1", device="cpu", threads=1, out=tmp_path / "part.zarr",
+                 marker=tmp_path / "part.json")
     assert json.loads((tmp_path / "part.json").read_text())["engine"] == "occlusion"
     gather_heatmaps([tmp_path / "part.zarr"], [tmp_path / "part.json"], m / "backbone.pt", m / "hum" / "head.pt",
                     res / "faces" / "manifest.parquet", explainer, explain_cfg, "x", tmp_path / "occ.zarr",

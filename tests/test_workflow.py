@@ -82,8 +82,9 @@ def test_scatter_parts_gather_into_the_single_part_store(first_run, tmp_path):
     parts, markers = [tmp_path / f"p{i}.zarr" for i in (1, 2, 3)], [tmp_path / f"p{i}.json" for i in (1, 2, 3)]
     for i, (part, marker) in enumerate(zip(parts, markers, strict=True), start=1):
         explain_part(m / "backbone.pt", m / "hum" / "head.pt", res / "faces" / "manifest.parquet",
-                     res / "judgments" / "trials.parquet", m / "maxp_targets.parquet", explainer, explain_cfg,
-                     "relative", f"{i}-of-3", "cpu", 1, part, marker)
+                     res / "judgments" / "trials.parquet", m / "maxp_targets.parquet", explainer=explainer,
+                     explain_cfg=explain_cfg, maxp_rule="relative", scatteritem=f"{i}-of-3", device="cpu",
+                     threads=1, out=part, marker=marker)
     args = (m / "backbone.pt", m / "hum" / "head.pt", res / "faces" / "manifest.parquet", explainer, explain_cfg, "x")
     got = gather_heatmaps(parts, markers, *args, out=tmp_path / "s.zarr", faces_out=tmp_path / "f.zarr")
     assert np.array_equal(got["trial_id"], store["trial_id"]) and np.array_equal(got["pred_pos"], store["pred_pos"])

@@ -76,9 +76,9 @@ def target_positions(trials: pd.DataFrame, target: str, maxp_targets: Path | str
 
 
 def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, trials: Path | str,
-                 maxp_targets: Path | str | None, explainer: dict, explain_cfg: dict, maxp_rule: str,
+                 maxp_targets: Path | str | None, *, explainer: dict, explain_cfg: dict, maxp_rule: str,
                  scatteritem: str, device: str, threads: int, out: Path | str,
-                 marker: Path | str, *, masks: Path | str | None = None, synthetic: bool = False) -> dict:
+                 marker: Path | str, masks: Path | str | None = None, synthetic: bool = False) -> dict:
     """Explain one disjoint range of trials and write it as a part store plus its marker.
 
     ``masks`` (the region masks) are needed by region Shapley; ``synthetic`` makes the ``mean``

@@ -40,9 +40,9 @@ def _sample(trials: Path | str, manifest: Path | str, cfg: dict, input_size: int
 
 
 def run_faithfulness(backbone: Path | str, head: Path | str, manifest: Path | str, trials: Path | str,
-                     masks: Path | str, model_name: str, cfg: dict, explainers: dict[str, dict], device: str,
+                     masks: Path | str, *, model_name: str, cfg: dict, explainers: dict[str, dict], device: str,
                      threads: int, scores_out: Path | str, curves_out: Path | str, regions_out: Path | str,
-                     *, synthetic: bool = False) -> dict:
+                     synthetic: bool = False) -> dict:
     """Perturbation curves of every explainer and region-removal importances on held-out trials."""
     seed_everything(int(cfg["seed"]), threads)
     dev = resolve_device(device)
