@@ -44,6 +44,11 @@ else:
 # Synthetic pretraining identities: the demo backbone's training set, whatever the analysis faces.
 
 
+# The face set every later stage reads, whichever rule made it: rules refer to FACES.manifest and
+# FACES.images instead of re-typing the paths.
+FACES = rules.render_faces.output if SYNTHETIC_FACES else rules.import_faces.output
+
+
 rule render_pretrain:
     output:
         directory(f"{R}/pretrain/renders.zarr"),
@@ -79,7 +84,7 @@ if SIMULATED:
 
     rule simulate_judgments:
         input:
-            manifest=f"{R}/faces/manifest.parquet",
+            manifest=FACES.manifest,
         output:
             trials=f"{R}/judgments/simulated/trials.csv",
             truth=f"{R}/judgments/simulated/observers.json",
@@ -96,7 +101,7 @@ if SIMULATED:
 rule clean_judgments:
     input:
         files=judgment_files(),
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
     output:
         cleaned=f"{R}/judgments/cleaned.parquet",
         summary=f"{R}/judgments/cleaning_summary.csv",
@@ -114,7 +119,7 @@ rule clean_judgments:
 rule triplets:
     input:
         cleaned=f"{R}/judgments/cleaned.parquet",
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
         kept=f"{R}/landmarks/faces_kept.json",
     output:
         trials=f"{R}/judgments/trials.parquet",
@@ -132,7 +137,7 @@ rule triplets:
 
 rule face_figures:
     input:
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
         pretrain=f"{R}/pretrain/renders.zarr" if SYNTHETIC_FACES else [],
     output:
         faces=report(
@@ -173,9 +178,9 @@ rule face_figures:
 
 rule judgment_figures:
     input:
-        trials=f"{R}/judgments/trials.parquet",
+        trials=rules.triplets.output.trials,
         summary=f"{R}/judgments/cleaning_summary.csv",
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
         truth=f"{R}/judgments/simulated/observers.json" if SIMULATED else [],
     output:
         judgments=report(

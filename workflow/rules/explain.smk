@@ -7,10 +7,10 @@ include: "functions/explain.smk"
 
 rule explain_part:
     input:
-        backbone=f"{R}/models/backbone.pt",
+        backbone=rules.backbone.output.checkpoint,
         head=f"{R}/models/{{model}}/head.pt",
-        manifest=f"{R}/faces/manifest.parquet",
-        trials=f"{R}/judgments/trials.parquet",
+        manifest=FACES.manifest,
+        trials=rules.triplets.output.trials,
         maxp_targets=f"{R}/models/maxp_targets.parquet",
         masks=lambda wc: region_masks_if_needed(config["explain"]["explainers"][wc.explainer]),
     output:
@@ -41,9 +41,9 @@ rule gather_heatmaps:
     input:
         parts=gather.explain(f"{R}/heatmaps/{{{{model}}}}/{{{{explainer}}}}/parts/{{scatteritem}}.zarr"),
         markers=gather.explain(f"{R}/heatmaps/{{{{model}}}}/{{{{explainer}}}}/parts/{{scatteritem}}.json"),
-        backbone=f"{R}/models/backbone.pt",
+        backbone=rules.backbone.output.checkpoint,
         head=f"{R}/models/{{model}}/head.pt",
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
     output:
         store=directory(f"{R}/heatmaps/{{model}}/{{explainer}}.zarr"),
         faces=directory(f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr"),
@@ -64,7 +64,7 @@ rule gather_heatmaps:
 rule heatmap_figures:
     input:
         faces=f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr",
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
     output:
         report(
             f"{R}/figures/heatmaps/{{model}}_{{explainer}}_faces.png",

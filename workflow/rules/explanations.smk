@@ -12,7 +12,7 @@ include: "functions/explanations.smk"
 rule predictions:
     input:
         features=f"{R}/models/core_features.zarr",
-        trials=f"{R}/judgments/trials.parquet",
+        trials=rules.triplets.output.trials,
         head=f"{R}/models/{{model}}/head.pt",
     output:
         f"{R}/models/{{model}}/predictions.parquet",

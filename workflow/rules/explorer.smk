@@ -12,8 +12,8 @@ rule explorer:
         regions=region_tables("trials"),
         confidence=f"{R}/confidence/trials.parquet",
         explanations=f"{R}/explanations/trials.parquet",
-        manifest=f"{R}/faces/manifest.parquet",
-        images=f"{R}/faces/images",
+        manifest=FACES.manifest,
+        images=FACES.images,
         **({"vlm": f"{R}/vlm/comparison.parquet"} if vlm_enabled() else {}),
     output:
         # Not in the report: a directory can only go into a zip report, and the explorer opens

@@ -8,11 +8,11 @@ include: "functions/faithfulness.smk"
 
 rule faithfulness:
     input:
-        backbone=f"{R}/models/backbone.pt",
+        backbone=rules.backbone.output.checkpoint,
         head=f"{R}/models/{{model}}/head.pt",
-        manifest=f"{R}/faces/manifest.parquet",
-        images=f"{R}/faces/images",
-        trials=f"{R}/judgments/trials.parquet",
+        manifest=FACES.manifest,
+        images=FACES.images,
+        trials=rules.triplets.output.trials,
         masks=f"{R}/regions/masks.zarr",
     output:
         scores=f"{FAITH}/{{model}}/scores.parquet",
@@ -78,7 +78,7 @@ rule faithfulness_figures:
 rule seed_head:
     input:
         features=f"{R}/models/core_features.zarr",
-        trials=f"{R}/judgments/trials.parquet",
+        trials=rules.triplets.output.trials,
     output:
         head=f"{R}/models/hum_seed{{seed}}/head.pt",
         metrics=f"{R}/models/hum_seed{{seed}}/metrics.json",

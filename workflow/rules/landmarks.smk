@@ -10,7 +10,7 @@ include: "functions/landmarks.smk"
 
 rule landmarks:
     input:
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
     output:
         landmarks=directory(f"{R}/landmarks/landmarks.zarr"),
         kept=f"{R}/landmarks/faces_kept.json",
@@ -61,7 +61,7 @@ rule region_masks:
 
 rule region_figures:
     input:
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
         landmarks=f"{R}/landmarks/landmarks.zarr",
         masks=f"{R}/regions/masks.zarr",
     output:

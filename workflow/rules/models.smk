@@ -33,8 +33,8 @@ rule backbone:
 
 rule core_features:
     input:
-        backbone=f"{R}/models/backbone.pt",
-        manifest=f"{R}/faces/manifest.parquet",
+        backbone=rules.backbone.output.checkpoint,
+        manifest=FACES.manifest,
     output:
         directory(f"{R}/models/core_features.zarr"),
     params:
@@ -53,7 +53,7 @@ rule core_features:
 rule maxp_targets:
     input:
         features=f"{R}/models/core_features.zarr",
-        trials=f"{R}/judgments/trials.parquet",
+        trials=rules.triplets.output.trials,
     output:
         f"{R}/models/maxp_targets.parquet",
     log:
@@ -67,7 +67,7 @@ rule maxp_targets:
 rule train_head:
     input:
         features=f"{R}/models/core_features.zarr",
-        trials=f"{R}/judgments/trials.parquet",
+        trials=rules.triplets.output.trials,
         maxp_targets=f"{R}/models/maxp_targets.parquet",
     output:
         head=f"{R}/models/{{model}}/head.pt",
@@ -110,7 +110,7 @@ rule model_figures:
 
 rule probe:
     input:
-        backbone=f"{R}/models/backbone.pt",
+        backbone=rules.backbone.output.checkpoint,
         unseen=f"{R}/unseen/faces.zarr",
     output:
         f"{R}/models/probe.json",
@@ -131,10 +131,10 @@ rule probe:
 
 rule generalisation:
     input:
-        backbone=f"{R}/models/backbone.pt",
+        backbone=rules.backbone.output.checkpoint,
         heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
         features=f"{R}/models/core_features.zarr",
-        trials=f"{R}/judgments/trials.parquet",
+        trials=rules.triplets.output.trials,
         splits=f"{R}/judgments/splits.json",
         maxp_targets=f"{R}/models/maxp_targets.parquet",
         unseen=f"{R}/unseen/faces.zarr",

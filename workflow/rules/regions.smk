@@ -53,7 +53,7 @@ rule region_stats_figures:
         faces=region_tables("faces"),
         models=f"{R}/regions/stats_models.parquet",
         face_stores=heatmap_stores("_faces"),
-        manifest=f"{R}/faces/manifest.parquet",
+        manifest=FACES.manifest,
         masks=f"{R}/regions/masks.zarr",
     output:
         bars=report(
@@ -82,8 +82,8 @@ rule ground_truth:
     input:
         tables=region_tables("trials"),
         observers=f"{R}/judgments/simulated/observers.json",
-        manifest=f"{R}/faces/manifest.parquet",
-        trials=f"{R}/judgments/trials.parquet",
+        manifest=FACES.manifest,
+        trials=rules.triplets.output.trials,
         maxp_targets=f"{R}/models/maxp_targets.parquet",
         probe=f"{R}/models/probe.json",
         generalisation=f"{R}/models/generalisation.json",
@@ -113,7 +113,7 @@ if SIMULATED:
 
     rule interventional:
         input:
-            backbone=f"{R}/models/backbone.pt",
+            backbone=rules.backbone.output.checkpoint,
             heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
             unseen=f"{R}/unseen/faces.zarr",
         output:
@@ -139,7 +139,7 @@ if SIMULATED:
 
     rule explainer_validity:
         input:
-            backbone=f"{R}/models/backbone.pt",
+            backbone=rules.backbone.output.checkpoint,
             heads=expand(f"{R}/models/{{model}}/head.pt", model=config["models"]["trained"]),
             unseen=f"{R}/unseen/faces.zarr",
             unseen_landmarks=rules.unseen_landmarks.output[0],
