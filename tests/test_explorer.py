@@ -87,7 +87,7 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
                           {("hum", "lrp"): tmp_path / "r.parquet"}, tmp_path / "faces" / "manifest.parquet", out,
                           max_trials=2, chunk_rows=100, vlm=tmp_path / "c.parquet")
     assert meta["viewer"] == [10, 16] and meta["n_trials"] == N and meta["map_size"] == [SIZE, SIZE]
-    assert not (tmp_path / "explorer.partial").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".explorer")] == []  # no half site left
     assert {"index.html", "trial.html", "face.html", "explorer.js", "style.css"} <= {p.name for p in out.iterdir()}
     # overlays exist only for the selected trials, at the store's size, red where R is largest
     pngs = sorted((out / "img" / "overlays" / "hum" / "lrp").glob("*.png"))

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from facesimxai.artifacts.heatmaps import map_size, open_heatmaps, read_face_maps, read_position_maps
 from facesimxai.artifacts.region_tables import ranked_shares, target_rows
 from facesimxai.explorer.table import select_for_viewer, trial_table
+from facesimxai.io import atomic_path
 from facesimxai.plotting import CMAP, write_overlay
 from facesimxai.vocabulary import display_name
 
@@ -55,14 +56,34 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
                    region_tables: dict[tuple[str, str], Path | str], manifest: Path | str, out: Path | str,
                    max_trials: int = 300, chunk_rows: int = 5000, vlm: Path | str | None = None,
                    confidence: Path | str | None = None, explanations: Path | str | None = None) -> dict:
-    """Build the explorer into `out` (written beside it first, then renamed: never half a site)."""
-    out = Path(out)
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "data" / "trial").mkdir(parents=True)
+    """Build the explorer into `out` (written beside it, moved into place only when complete:
+    never half a site)."""
     opened = {key: open_heatmaps(path) for key, path in stores.items()}
     models = list(dict.fromkeys(m for m, _ in opened))
     explainers = list(dict.fromkeys(e for _, e in opened))
+    table, columns, calibrated = _trial_table(opened, models, vlm, confidence)
+    viewer = select_for_viewer(table, models, max_trials)
+    with atomic_path(out) as site:
+        (site / "data" / "trial").mkdir(parents=True)
+        chunks = _write_chunks(site, table, columns, chunk_rows)
+        maps = _write_overlays(site, opened, stores, region_tables, viewer)
+        _write_trial_pages(site, table, viewer, models, calibrated, _sentences(explanations), maps)
+        faces = _write_faces(site, pd.read_parquet(manifest), Path(manifest).parent, face_stores)
+        meta = {"models": models, "model_names": {m: display_name(m) for m in models}, "explainers": explainers,
+                "columns": columns, "n_trials": len(table), "chunks": chunks, "viewer": sorted(viewer),
+                "faces": faces, "cmap": CMAP, "map_size": list(map_size(next(iter(opened.values()))))}
+        (site / "data" / "meta.js").write_text(_js("FSX.setMeta", meta))
+        for asset in STATIC.iterdir():
+            shutil.copy2(asset, site / asset.name)
+    log.info("explorer: %d trials in %d chunks, %d with overlays, %d faces -> %s", len(table), len(chunks),
+             len(viewer), len(faces), out)
+    return meta
+
+
+def _trial_table(opened: dict, models: list[str], vlm: Path | str | None,
+                 confidence: Path | str | None) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Every trial with each model's prediction, its calibrated confidence where there is one and
+    the VLM's answer; the table's columns; the models with calibrated confidence."""
     vlm_pred = None
     if vlm is not None:  # vlm/comparison.parquet: the VLM's identity-order answer, NA when invalid
         vlm_pred = pd.read_parquet(vlm, columns=["trial_id", "vlm"]).rename(columns={"vlm": "vlm_pred"})
@@ -77,20 +98,31 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
             calibrated.append(m)
     columns = TABLE_COLUMNS + [c for m in models for c in (f"{m}_pred", f"{m}_conf")
                                + ((f"{m}_cal",) if m in calibrated else ())] + ["vlm_pred"]
-    sentences = {}
+    return table, columns, calibrated
+
+
+def _sentences(explanations: Path | str | None) -> dict[int, list[str]]:
+    sentences: dict[int, list[str]] = {}
     if explanations is not None:
         for r in pd.read_parquet(explanations, columns=["trial_id", "sentence"]).itertuples():
             sentences.setdefault(int(r.trial_id), []).append(r.sentence)
+    return sentences
 
+
+def _write_chunks(site: Path, table: pd.DataFrame, columns: list[str], chunk_rows: int) -> list[str]:
+    """The trial table as script chunks the app loads one after another."""
     chunks = []
     for i, start in enumerate(range(0, max(len(table), 1), chunk_rows)):
         rows = [[_clean(v) for v in row] for row in table[columns].iloc[start:start + chunk_rows].itertuples(False)]
         name = f"trials_{i:04d}.js"
-        (tmp / "data" / name).write_text(_js("FSX.addTrials", rows))
+        (site / "data" / name).write_text(_js("FSX.addTrials", rows))
         chunks.append(name)
+    return chunks
 
-    viewer = select_for_viewer(table, models, max_trials)
-    by_id = table.set_index("trial_id")
+
+def _write_overlays(site: Path, opened: dict, stores: dict, region_tables: dict,
+                    viewer: list[int]) -> dict[int, list]:
+    """Overlay PNGs of every stored map of the viewer's trials; trial → its map entries."""
     maps: dict[int, list] = {t: [] for t in viewer}
     for (model, explainer), ds in tqdm(opened.items(), desc="overlays", unit="store"):
         index = pd.Series(np.arange(ds.sizes["trial"]), index=ds["trial_id"].to_numpy())
@@ -103,7 +135,7 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
         ids = ds["trial_id"].to_numpy()[rows]
         target = ds["target_pos"].to_numpy()[rows]
         shares = _region_shares(region_tables.get((model, explainer)), viewer)
-        folder = tmp / "img" / "overlays" / model / explainer
+        folder = site / "img" / "overlays" / model / explainer
         folder.mkdir(parents=True, exist_ok=True)
         for k, tid in enumerate(ids):
             entry = {"model": model, "explainer": explainer, "target": int(target[k]), "overlays": {},
@@ -113,7 +145,13 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
                 limit = write_overlay(rel[k, j], folder / name)
                 entry["overlays"][pos] = {"src": f"img/overlays/{model}/{explainer}/{name}", "limit": limit}
             maps[int(tid)].append(entry)
+    return maps
 
+
+def _write_trial_pages(site: Path, table: pd.DataFrame, viewer: list[int], models: list[str],
+                       calibrated: list[str], sentences: dict[int, list[str]], maps: dict[int, list]) -> None:
+    """One data file per viewer trial: faces, decisions, sentences, maps, neighbours, repeats."""
+    by_id = table.set_index("trial_id")
     triplet_key = table.assign(key=table[["head1", "head2", "head3"]].apply(lambda r: tuple(sorted(r)), axis=1))
     same = triplet_key[triplet_key["trial_id"].isin(viewer)].groupby("key")["trial_id"].apply(list).to_dict()
     for i, tid in enumerate(viewer):
@@ -126,21 +164,7 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
                    "vlm_pred": _clean(row["vlm_pred"]), "maps": maps[tid],
                    "prev": viewer[i - 1] if i else None, "next": viewer[i + 1] if i + 1 < len(viewer) else None,
                    "same_triplet": [t for t in same[tuple(sorted(heads))] if t != tid]}
-        (tmp / "data" / "trial" / f"{tid}.js").write_text(_js("FSX.setTrial", payload))
-
-    faces = _write_faces(tmp, pd.read_parquet(manifest), Path(manifest).parent, face_stores)
-    meta = {"models": models, "model_names": {m: display_name(m) for m in models}, "explainers": explainers,
-            "columns": columns, "n_trials": len(table),
-            "chunks": chunks, "viewer": sorted(viewer), "faces": faces, "cmap": CMAP,
-            "map_size": list(map_size(next(iter(opened.values()))))}
-    (tmp / "data" / "meta.js").write_text(_js("FSX.setMeta", meta))
-    for asset in STATIC.iterdir():
-        shutil.copy2(asset, tmp / asset.name)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    log.info("explorer: %d trials in %d chunks, %d with overlays, %d faces -> %s", len(table), len(chunks),
-             len(viewer), len(faces), out)
-    return meta
+        (site / "data" / "trial" / f"{tid}.js").write_text(_js("FSX.setTrial", payload))
 
 
 def _write_faces(tmp: Path, manifest: pd.DataFrame, faces_dir: Path,
