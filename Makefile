@@ -25,8 +25,9 @@ test: $(STAMP)   # --durations: where the suite's time goes, printed in every CI
 test-slurm: $(STAMP)   # only the SLURM test (make test runs it too; FACESIMXAI_SLURM=0 switches it off)
 	$(BIN)/python -m pytest tests/test_slurm.py
 
-lint: $(STAMP)
-	$(BIN)/ruff check src scripts tests benchmarks
+lint: $(STAMP)   # ruff, snakefmt and snakemake --lint; .ci/run runs it before the tests
+	$(BIN)/ruff check src scripts tests benchmarks docs
+	$(BIN)/snakefmt --check workflow
 	$(BIN)/snakemake --lint
 
 report: $(STAMP)

@@ -55,8 +55,10 @@ def explanation_explainer():
     """The explainer whose region shares the explanation table uses (explanations.explainer)."""
     chosen = config["explanations"]["explainer"] or next(iter(config["explain"]["explainers"]))
     if chosen not in config["explain"]["explainers"]:
-        raise WorkflowError(f"config key explanations.explainer: {chosen!r} is not one of explain.explainers "
-                            f"({', '.join(config['explain']['explainers'])})")
+        raise WorkflowError(
+            f"config key explanations.explainer: {chosen!r} is not one of explain.explainers "
+            f"({', '.join(config['explain']['explainers'])})"
+        )
     return chosen
 
 

@@ -11,14 +11,14 @@ if SYNTHETIC_FACES:
             manifest=f"{R}/faces/manifest.parquet",
             images=directory(f"{R}/faces/images"),
             parameter_regions=f"{R}/faces/parameter_regions.csv",
-        params:
-            synthetic=config["faces"]["synthetic"],
-            image_size=config["image_size"],
-        threads: config["threads"]
         log:
             f"{R}/logs/render_faces.log",
         conda:
             "../../envs/analysis.yaml"
+        threads: config["threads"]
+        params:
+            synthetic=config["faces"]["synthetic"],
+            image_size=config["image_size"],
         script:
             "../../scripts/render_faces.py"
 
@@ -30,13 +30,13 @@ else:
         output:
             manifest=f"{R}/faces/manifest.parquet",
             images=directory(f"{R}/faces/images"),
-        params:
-            image_size=config["image_size"],
-            resize=config["faces"]["resize"],
         log:
             f"{R}/logs/import_faces.log",
         conda:
             "../../envs/analysis.yaml"
+        params:
+            image_size=config["image_size"],
+            resize=config["faces"]["resize"],
         script:
             "../../scripts/import_faces.py"
 
@@ -52,14 +52,14 @@ FACES = rules.render_faces.output if SYNTHETIC_FACES else rules.import_faces.out
 rule render_pretrain:
     output:
         directory(f"{R}/pretrain/renders.zarr"),
-    params:
-        pretrain=config["pretrain"],
-        image_size=config["image_size"],
-    threads: config["threads"]
     log:
         f"{R}/logs/render_pretrain.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: config["threads"]
+    params:
+        pretrain=config["pretrain"],
+        image_size=config["image_size"],
     script:
         "../../scripts/render_pretrain.py"
 
@@ -68,14 +68,14 @@ rule render_pretrain:
 rule render_unseen:
     output:
         directory(f"{R}/unseen/faces.zarr"),
-    params:
-        unseen=config["unseen"],
-        image_size=config["image_size"],
-    threads: config["threads"]
     log:
         f"{R}/logs/render_unseen.log",
     conda:
         "../../envs/analysis.yaml"
+    threads: config["threads"]
+    params:
+        unseen=config["unseen"],
+        image_size=config["image_size"],
     script:
         "../../scripts/render_unseen.py"
 
@@ -88,12 +88,12 @@ if SIMULATED:
         output:
             trials=f"{R}/judgments/simulated/trials.csv",
             truth=f"{R}/judgments/simulated/observers.json",
-        params:
-            simulated=config["judgments"]["simulated"],
         log:
             f"{R}/logs/simulate_judgments.log",
         conda:
             "../../envs/analysis.yaml"
+        params:
+            simulated=config["judgments"]["simulated"],
         script:
             "../../scripts/simulate_judgments.py"
 
@@ -105,13 +105,13 @@ rule clean_judgments:
     output:
         cleaned=f"{R}/judgments/cleaned.parquet",
         summary=f"{R}/judgments/cleaning_summary.csv",
-    params:
-        source=config["judgments"]["source"],
-        allow_extra=config["judgments"]["allow_extra_columns"],
     log:
         f"{R}/logs/clean_judgments.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        source=config["judgments"]["source"],
+        allow_extra=config["judgments"]["allow_extra_columns"],
     script:
         "../../scripts/clean_judgments.py"
 
@@ -125,12 +125,12 @@ rule triplets:
         trials=f"{R}/judgments/trials.parquet",
         triplets=f"{R}/judgments/triplets.parquet",
         summary=f"{R}/judgments/splits.json",
-    params:
-        splits=config["splits"],
     log:
         f"{R}/logs/triplets.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        splits=config["splits"],
     script:
         "../../scripts/triplets.py"
 
@@ -166,12 +166,12 @@ rule face_figures:
             if SYNTHETIC_FACES
             else []
         ),
-    params:
-        image_size=config["image_size"],
     log:
         f"{R}/logs/face_figures.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        image_size=config["image_size"],
     script:
         "../../scripts/face_figures.py"
 

@@ -16,23 +16,23 @@ rule explain_part:
     output:
         part=directory(f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.zarr"),
         marker=f"{R}/heatmaps/{{model}}/{{explainer}}/parts/{{scatteritem}}.json",
+    log:
+        f"{R}/logs/explain_part_{{model}}_{{explainer}}_{{scatteritem}}.log",
     wildcard_constraints:
         model=model_wildcard(),
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["explain"]["threads"]
+    resources:
+        gpu=gpus(),
+        mem_mb=8000,
+        runtime=120,
     params:
         explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
         explain=explain_settings(),
         maxp_rule=config["models"]["maxp_rule"],
         device=config["device"],
         synthetic=SYNTHETIC_FACES,
-    threads: config["explain"]["threads"]
-    resources:
-        gpu=gpus(),
-        mem_mb=8000,
-        runtime=120,
-    log:
-        f"{R}/logs/explain_part_{{model}}_{{explainer}}_{{scatteritem}}.log",
-    conda:
-        "../../envs/torch.yaml"
     script:
         "../../scripts/explain_part.py"
 
@@ -47,16 +47,16 @@ rule gather_heatmaps:
     output:
         store=directory(f"{R}/heatmaps/{{model}}/{{explainer}}.zarr"),
         faces=directory(f"{R}/heatmaps/{{model}}/{{explainer}}_faces.zarr"),
+    log:
+        f"{R}/logs/gather_heatmaps_{{model}}_{{explainer}}.log",
     wildcard_constraints:
         model=model_wildcard(),
+    conda:
+        "../../envs/torch.yaml"
     params:
         explainer=lambda wc: config["explain"]["explainers"][wc.explainer],
         explain=explain_settings(),
         config_hash=lambda wc: explainer_hash(wc.model, wc.explainer),
-    log:
-        f"{R}/logs/gather_heatmaps_{{model}}_{{explainer}}.log",
-    conda:
-        "../../envs/torch.yaml"
     script:
         "../../scripts/gather_heatmaps.py"
 

@@ -16,10 +16,10 @@ rule predictions:
         head=f"{R}/models/{{model}}/head.pt",
     output:
         f"{R}/models/{{model}}/predictions.parquet",
-    wildcard_constraints:
-        model="|".join(THESIS_MODELS),
     log:
         f"{R}/logs/predictions_{{model}}.log",
+    wildcard_constraints:
+        model="|".join(THESIS_MODELS),
     conda:
         "../../envs/torch.yaml"
     script:
@@ -38,12 +38,12 @@ rule confidence:
             caption="../report/reliability.rst",
             category="3 Models",
         ),
-    params:
-        cfg=config["confidence"],
     log:
         f"{R}/logs/confidence.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        cfg=config["confidence"],
     script:
         "../../scripts/confidence.py"
 
@@ -55,13 +55,13 @@ rule explanations:
     output:
         table=f"{R}/explanations/trials.parquet",
         csv=f"{R}/explanations/trials.csv",
-    params:
-        models=config["explain"]["models"],
-        explainer=explanation_explainer(),
-        top_k=config["explanations"]["top_k"],
     log:
         f"{R}/logs/explanations.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        models=config["explain"]["models"],
+        explainer=explanation_explainer(),
+        top_k=config["explanations"]["top_k"],
     script:
         "../../scripts/explanations.py"

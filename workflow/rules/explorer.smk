@@ -7,6 +7,7 @@ only for the trials the explorer links (explorer.max_trials), never for every tr
 
 rule explorer:
     input:
+        **({"vlm": f"{R}/vlm/comparison.parquet"} if vlm_enabled() else {}),
         stores=heatmap_stores(),
         face_stores=heatmap_stores("_faces"),
         regions=region_tables("trials"),
@@ -14,18 +15,17 @@ rule explorer:
         explanations=f"{R}/explanations/trials.parquet",
         manifest=FACES.manifest,
         images=FACES.images,
-        **({"vlm": f"{R}/vlm/comparison.parquet"} if vlm_enabled() else {}),
     output:
         # Not in the report: a directory can only go into a zip report, and the explorer opens
         # from disk anyway (workflow/report/workflow.rst points to it).
         directory(f"{R}/explorer"),
-    params:
-        pairs=[list(p) for p in model_explainer_pairs()],
-        max_trials=config["explorer"]["max_trials"],
-        chunk_rows=config["explorer"]["chunk_rows"],
     log:
         f"{R}/logs/explorer.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        pairs=[list(p) for p in model_explainer_pairs()],
+        max_trials=config["explorer"]["max_trials"],
+        chunk_rows=config["explorer"]["chunk_rows"],
     script:
         "../../scripts/explorer.py"

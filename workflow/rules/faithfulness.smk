@@ -19,20 +19,20 @@ rule faithfulness:
         scores_csv=f"{FAITH}/{{model}}/scores.csv",
         curves=f"{FAITH}/{{model}}/curves.parquet",
         regions=f"{FAITH}/{{model}}/regions.parquet",
-    params:
-        cfg=faithfulness_settings(),
-        explainers=config["explain"]["explainers"],
-        device=config["device"],
-        synthetic=SYNTHETIC_FACES,
+    log:
+        f"{R}/logs/faithfulness_{{model}}.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=8000,
         runtime=120,
-    log:
-        f"{R}/logs/faithfulness_{{model}}.log",
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        cfg=faithfulness_settings(),
+        explainers=config["explain"]["explainers"],
+        device=config["device"],
+        synthetic=SYNTHETIC_FACES,
     script:
         "../../scripts/faithfulness.py"
 
@@ -48,13 +48,13 @@ rule faithfulness_summary:
         agreement=f"{FAITH}/region_agreement.parquet",
         agreement_csv=f"{FAITH}/region_agreement.csv",
         summary=f"{FAITH}/summary.json",
-    params:
-        n_boot=config["faithfulness"]["n_boot"],
-        seed=config["faithfulness"]["seed"],
     log:
         f"{R}/logs/faithfulness_summary.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        n_boot=config["faithfulness"]["n_boot"],
+        seed=config["faithfulness"]["seed"],
     script:
         "../../scripts/faithfulness_summary.py"
 
@@ -65,8 +65,11 @@ rule faithfulness_figures:
         table=f"{FAITH}/metrics.parquet",
         agreement=f"{FAITH}/region_agreement.parquet",
     output:
-        report(f"{R}/figures/faithfulness/faithfulness.png", caption="../report/faithfulness.rst",
-               category="8 Faithfulness"),
+        report(
+            f"{R}/figures/faithfulness/faithfulness.png",
+            caption="../report/faithfulness.rst",
+            category="8 Faithfulness",
+        ),
     log:
         f"{R}/logs/faithfulness_figures.log",
     conda:
@@ -82,20 +85,20 @@ rule seed_head:
     output:
         head=f"{R}/models/hum_seed{{seed}}/head.pt",
         metrics=f"{R}/models/hum_seed{{seed}}/metrics.json",
+    log:
+        f"{R}/logs/seed_head_{{seed}}.log",
     wildcard_constraints:
         seed=r"\d+",
-    params:
-        models=config["models"],
-        device=config["device"],
+    conda:
+        "../../envs/torch.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=4000,
         runtime=60,
-    log:
-        f"{R}/logs/seed_head_{{seed}}.log",
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        models=config["models"],
+        device=config["device"],
     script:
         "../../scripts/seed_head.py"
 
@@ -106,20 +109,20 @@ rule cross_masking:
     output:
         table=f"{FAITH}/masking.parquet",
         csv=f"{FAITH}/masking.csv",
-    params:
-        cfg=masking_settings(),
-        explainer=lambda wc: config["explain"]["explainers"][explanation_explainer()],
-        device=config["device"],
-        synthetic=SYNTHETIC_FACES,
+    log:
+        f"{R}/logs/cross_masking.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=8000,
         runtime=120,
-    log:
-        f"{R}/logs/cross_masking.log",
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        cfg=masking_settings(),
+        explainer=lambda wc: config["explain"]["explainers"][explanation_explainer()],
+        device=config["device"],
+        synthetic=SYNTHETIC_FACES,
     script:
         "../../scripts/cross_masking.py"
 
@@ -129,11 +132,11 @@ rule masking_figure:
         f"{FAITH}/masking.parquet",
     output:
         report(f"{R}/figures/faithfulness/masking.png", caption="../report/masking.rst", category="8 Faithfulness"),
-    params:
-        fraction=config["faithfulness"]["masking"]["figure_fraction"],
     log:
         f"{R}/logs/masking_figure.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        fraction=config["faithfulness"]["masking"]["figure_fraction"],
     script:
         "../../scripts/masking_figure.py"

@@ -14,13 +14,13 @@ rule landmarks:
     output:
         landmarks=directory(f"{R}/landmarks/landmarks.zarr"),
         kept=f"{R}/landmarks/faces_kept.json",
-    params:
-        landmarks=config["landmarks"],
-        input_size=config["backbone"]["input_size"],
     log:
         f"{R}/logs/landmarks.log",
     conda:
         "../../envs/landmarks.yaml"
+    params:
+        landmarks=config["landmarks"],
+        input_size=config["backbone"]["input_size"],
     script:
         "../../scripts/landmarks.py"
 
@@ -31,13 +31,13 @@ rule unseen_landmarks:
         f"{R}/unseen/faces.zarr",
     output:
         directory(f"{R}/unseen/landmarks.zarr"),
-    params:
-        landmarks=config["landmarks"],
-        input_size=config["backbone"]["input_size"],
     log:
         f"{R}/logs/unseen_landmarks.log",
     conda:
         "../../envs/landmarks.yaml"
+    params:
+        landmarks=config["landmarks"],
+        input_size=config["backbone"]["input_size"],
     script:
         "../../scripts/unseen_landmarks.py"
 
@@ -48,13 +48,13 @@ rule region_masks:
         regions=regions_file(),
     output:
         directory(f"{R}/regions/masks.zarr"),
-    params:
-        priority=config["regions"]["priority"],
-        margin=config["regions"]["margin"],
     log:
         f"{R}/logs/region_masks.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        priority=config["regions"]["priority"],
+        margin=config["regions"]["margin"],
     script:
         "../../scripts/region_masks.py"
 

@@ -14,15 +14,15 @@ rule pca:
         store=f"{R}/heatmaps/{{model}}/{{explainer}}.zarr",
     output:
         directory(f"{LATENT}/pca.zarr"),
-    params:
-        pca=config["latent"]["pca"],
-        normalise=config["latent"]["normalise"],
-    resources:
-        mem_mb=4000,
     log:
         f"{R}/logs/pca_{{model}}_{{explainer}}.log",
     conda:
         "../../envs/analysis.yaml"
+    resources:
+        mem_mb=4000,
+    params:
+        pca=config["latent"]["pca"],
+        normalise=config["latent"]["normalise"],
     script:
         "../../scripts/pca.py"
 
@@ -34,19 +34,19 @@ rule autoencoder:
         latent=directory(f"{LATENT}/autoencoder.zarr"),
         weights=f"{LATENT}/autoencoder.pt",
         metrics=f"{LATENT}/autoencoder.json",
-    params:
-        cfg=config["latent"]["autoencoder"],
-        normalise=config["latent"]["normalise"],
-        device=config["device"],
+    log:
+        f"{R}/logs/autoencoder_{{model}}_{{explainer}}.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=4000,
         runtime=60,
-    log:
-        f"{R}/logs/autoencoder_{{model}}_{{explainer}}.log",
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        cfg=config["latent"]["autoencoder"],
+        normalise=config["latent"]["normalise"],
+        device=config["device"],
     script:
         "../../scripts/autoencoder.py"
 
@@ -61,13 +61,13 @@ rule embed:
         table_csv=f"{LATENT}/embedding.csv",
         clusters=f"{LATENT}/clusters.json",
         means=directory(f"{LATENT}/cluster_means.zarr"),
-    params:
-        cfg=config["latent"]["embed"],
-        normalise=config["latent"]["normalise"],
     log:
         f"{R}/logs/embed_{{model}}_{{explainer}}.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        cfg=config["latent"]["embed"],
+        normalise=config["latent"]["normalise"],
     script:
         "../../scripts/embed.py"
 

@@ -15,18 +15,18 @@ rule backbone:
     output:
         checkpoint=f"{R}/models/backbone.pt",
         metrics=f"{R}/models/backbone.json",
-    params:
-        backbone=config["backbone"],
-        device=config["device"],
+    log:
+        f"{R}/logs/backbone.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=8000,
         runtime=240,
-    log:
-        f"{R}/logs/backbone.log",
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        backbone=config["backbone"],
+        device=config["device"],
     script:
         "../../scripts/backbone.py"
 
@@ -37,15 +37,15 @@ rule core_features:
         manifest=FACES.manifest,
     output:
         directory(f"{R}/models/core_features.zarr"),
-    params:
-        last_core_layer=config["models"]["last_core_layer"],
-        device=config["device"],
-    resources:
-        gpu=gpus(),
     log:
         f"{R}/logs/core_features.log",
     conda:
         "../../envs/torch.yaml"
+    resources:
+        gpu=gpus(),
+    params:
+        last_core_layer=config["models"]["last_core_layer"],
+        device=config["device"],
     script:
         "../../scripts/core_features.py"
 
@@ -72,20 +72,20 @@ rule train_head:
     output:
         head=f"{R}/models/{{model}}/head.pt",
         metrics=f"{R}/models/{{model}}/metrics.json",
+    log:
+        f"{R}/logs/train_head_{{model}}.log",
     wildcard_constraints:
         model=model_wildcard(),
-    params:
-        models=config["models"],
-        device=config["device"],
+    conda:
+        "../../envs/torch.yaml"
     threads: config["threads"]
     resources:
         gpu=gpus(),
         mem_mb=4000,
         runtime=60,
-    log:
-        f"{R}/logs/train_head_{{model}}.log",
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        models=config["models"],
+        device=config["device"],
     script:
         "../../scripts/train_head.py"
 
@@ -114,17 +114,17 @@ rule probe:
         unseen=f"{R}/unseen/faces.zarr",
     output:
         f"{R}/models/probe.json",
-    params:
-        last_core_layer=config["models"]["last_core_layer"],
-        probe=config["probe"],
-        device=config["device"],
-    threads: config["threads"]
-    resources:
-        gpu=gpus(),
     log:
         f"{R}/logs/probe.log",
     conda:
         "../../envs/torch.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+    params:
+        last_core_layer=config["models"]["last_core_layer"],
+        probe=config["probe"],
+        device=config["device"],
     script:
         "../../scripts/probe.py"
 
@@ -140,18 +140,18 @@ rule generalisation:
         unseen=f"{R}/unseen/faces.zarr",
     output:
         f"{R}/models/generalisation.json",
+    log:
+        f"{R}/logs/generalisation.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
     params:
         models=config["models"],
         generalisation=config["generalisation"],
         observers=config["judgments"]["simulated"] if SIMULATED else None,
         device=config["device"],
-    threads: config["threads"]
-    resources:
-        gpu=gpus(),
-    log:
-        f"{R}/logs/generalisation.log",
-    conda:
-        "../../envs/torch.yaml"
     script:
         "../../scripts/generalisation.py"
 

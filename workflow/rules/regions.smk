@@ -19,12 +19,12 @@ rule region_relevance:
         trials_csv=f"{R}/regions/{{model}}/{{explainer}}_trials.csv",
         faces=f"{R}/regions/{{model}}/{{explainer}}_faces.parquet",
         faces_csv=f"{R}/regions/{{model}}/{{explainer}}_faces.csv",
-    resources:
-        mem_mb=4000,
     log:
         f"{R}/logs/region_relevance_{{model}}_{{explainer}}.log",
     conda:
         "../../envs/analysis.yaml"
+    resources:
+        mem_mb=4000,
     script:
         "../../scripts/region_relevance.py"
 
@@ -38,12 +38,12 @@ rule region_stats:
         models_csv=f"{R}/regions/stats_models.csv",
         explainers=f"{R}/regions/stats_explainers.parquet",
         explainers_csv=f"{R}/regions/stats_explainers.csv",
-    params:
-        stats=config["regions"]["stats"],
     log:
         f"{R}/logs/region_stats.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        stats=config["regions"]["stats"],
     script:
         "../../scripts/region_stats.py"
 
@@ -66,14 +66,14 @@ rule region_stats_figures:
             caption="../report/mean_maps.rst",
             category="5 Regions",
         ),
-    params:
-        labels=heatmap_labels(),
-        metric=config["regions"]["stats"]["metric"],
-        seed=config["regions"]["stats"]["seed"],
     log:
         f"{R}/logs/region_stats_figures.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        labels=heatmap_labels(),
+        metric=config["regions"]["stats"]["metric"],
+        seed=config["regions"]["stats"]["seed"],
     script:
         "../../scripts/region_stats_figures.py"
 
@@ -96,14 +96,14 @@ rule ground_truth:
             caption="../report/ground_truth.rst",
             category="5 Regions",
         ),
-    params:
-        cfg=config["regions"]["ground_truth"],
-        maxp_rule=config["models"]["maxp_rule"],
-        explainers=config["explain"]["explainers"],
     log:
         f"{R}/logs/ground_truth.log",
     conda:
         "../../envs/analysis.yaml"
+    params:
+        cfg=config["regions"]["ground_truth"],
+        maxp_rule=config["models"]["maxp_rule"],
+        explainers=config["explain"]["explainers"],
     script:
         "../../scripts/ground_truth.py"
 
@@ -119,23 +119,22 @@ if SIMULATED:
         output:
             summary=f"{R}/regions/interventional.json",
             table=f"{R}/regions/interventional.parquet",
+        log:
+            f"{R}/logs/interventional.log",
+        conda:
+            "../../envs/torch.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=gpus(),
+            mem_mb=8000,
         params:
             interventional=config["interventional"],
             observers=config["judgments"]["simulated"],
             models=config["models"],
             image_size=config["interventional"]["render_size"] or config["image_size"],
             device=config["device"],
-        threads: config["threads"]
-        resources:
-            gpu=gpus(),
-            mem_mb=8000,
-        log:
-            f"{R}/logs/interventional.log",
-        conda:
-            "../../envs/torch.yaml"
         script:
             "../../scripts/interventional.py"
-
 
     rule explainer_validity:
         input:
@@ -150,20 +149,20 @@ if SIMULATED:
             sanity=f"{R}/faithfulness/sanity.csv",
             regions=f"{R}/regions/explainer_validity_regions.parquet",
             summary=f"{R}/regions/explainer_validity.json",
+        log:
+            f"{R}/logs/explainer_validity.log",
+        conda:
+            "../../envs/torch.yaml"
+        threads: config["threads"]
+        resources:
+            gpu=gpus(),
+            mem_mb=8000,
         params:
             validity=config["validity"],
             interventional=config["interventional"],
             observers=config["judgments"]["simulated"],
             regions=config["regions"],
             device=config["device"],
-        threads: config["threads"]
-        resources:
-            gpu=gpus(),
-            mem_mb=8000,
-        log:
-            f"{R}/logs/explainer_validity.log",
-        conda:
-            "../../envs/torch.yaml"
         script:
             "../../scripts/explainer_validity.py"
 

@@ -13,12 +13,12 @@ include: "functions/vlm.smk"
 rule tiny_vlm:
     output:
         directory(f"{R}/vlm/tiny_model"),
-    params:
-        seed=config["vlm"]["seed"],
     log:
         f"{R}/logs/tiny_vlm.log",
     conda:
         "../../envs/vlm.yaml"
+    params:
+        seed=config["vlm"]["seed"],
     script:
         "../../scripts/tiny_vlm.py"
 
@@ -29,19 +29,19 @@ rule vlm:
     output:
         answers=f"{R}/vlm/answers.parquet",
         csv=f"{R}/vlm/answers.csv",
-    params:
-        cfg=vlm_settings(),
-        store_models=config["explain"]["models"] if config["vlm"]["heatmaps"] else [],
-        parts=f"{R}/vlm/parts",
-    resources:
-        gpu=config["vlm"]["resources"]["gpus"],
-        mem_mb=config["vlm"]["resources"]["mem_mb"],
-        runtime=config["vlm"]["resources"]["runtime"],
-    threads: config["vlm"]["resources"]["cpus"]
     log:
         f"{R}/logs/vlm.log",
     conda:
         "../../envs/vlm.yaml"
+    threads: config["vlm"]["resources"]["cpus"]
+    resources:
+        gpu=config["vlm"]["resources"]["gpus"],
+        mem_mb=config["vlm"]["resources"]["mem_mb"],
+        runtime=config["vlm"]["resources"]["runtime"],
+    params:
+        cfg=vlm_settings(),
+        store_models=config["explain"]["models"] if config["vlm"]["heatmaps"] else [],
+        parts=f"{R}/vlm/parts",
     script:
         "../../scripts/vlm.py"
 
@@ -55,15 +55,15 @@ rule vlm_evaluation:
         summary=f"{R}/vlm/summary.json",
         table=f"{R}/vlm/comparison.parquet",
         csv=f"{R}/vlm/comparison.csv",
+    log:
+        f"{R}/logs/vlm_evaluation.log",
+    conda:
+        "../../envs/analysis.yaml"
     params:
         models=config["explain"]["models"],
         top_k=config["vlm"]["top_k"],
         n_permutations=config["vlm"]["n_permutations"],
         seed=config["vlm"]["seed"],
-    log:
-        f"{R}/logs/vlm_evaluation.log",
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../../scripts/vlm_evaluation.py"
 

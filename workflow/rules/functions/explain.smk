@@ -1,6 +1,5 @@
 """Targets and settings of the explain stage (its rules: workflow/rules/explain.smk)."""
 
-
 # The explain settings that determine a store's content (the explainer itself is per wildcard):
 # listed, so that a new config key, explain.models or explain.scatter (the parts are files of
 # their own) does not re-run every store.
@@ -17,8 +16,12 @@ def explainer_hash(model, explainer):
     import hashlib
     import json
 
-    relevant = {"model": model, "explainer": config["explain"]["explainers"][explainer],
-                "explain": explain_settings(), "maxp_rule": config["models"]["maxp_rule"]}
+    relevant = {
+        "model": model,
+        "explainer": config["explain"]["explainers"][explainer],
+        "explain": explain_settings(),
+        "maxp_rule": config["models"]["maxp_rule"],
+    }
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 

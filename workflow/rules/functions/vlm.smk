@@ -8,8 +8,24 @@ def vlm_model_path():
 
 def vlm_settings():
     """vlm config as the backends read it; a builtin model name becomes its built folder."""
-    keys = ("backend", "model", "revision", "device", "batch_size", "max_tokens", "temperature", "structured",
-            "image_size", "heatmaps", "orders", "n_trials", "splits", "seed", "openai", "vllm")
+    keys = (
+        "backend",
+        "model",
+        "revision",
+        "device",
+        "batch_size",
+        "max_tokens",
+        "temperature",
+        "structured",
+        "image_size",
+        "heatmaps",
+        "orders",
+        "n_trials",
+        "splits",
+        "seed",
+        "openai",
+        "vllm",
+    )
     cfg = {k: config["vlm"][k] for k in sorted(keys)}
     cfg["model"] = vlm_model_path()
     return cfg
@@ -17,8 +33,11 @@ def vlm_settings():
 
 def vlm_inputs(wildcards):
     """Trials, faces, the explanation explainer's stores (heatmap reading) and the built tiny model."""
-    inputs = {"trials": f"{R}/judgments/trials.parquet", "manifest": f"{R}/faces/manifest.parquet",
-              "images": f"{R}/faces/images"}
+    inputs = {
+        "trials": f"{R}/judgments/trials.parquet",
+        "manifest": f"{R}/faces/manifest.parquet",
+        "images": f"{R}/faces/images",
+    }
     if config["vlm"]["heatmaps"]:
         inputs["stores"] = [f"{R}/heatmaps/{m}/{explanation_explainer()}.zarr" for m in config["explain"]["models"]]
     if config["vlm"]["model"] == "builtin:tiny-random-qwen2-vl":
