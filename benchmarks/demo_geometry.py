@@ -1,4 +1,9 @@
-"""The demo's model geometry for benchmarks: VGG width 1/8 at 112 px, fc7 core, bridge 300, random weights."""
+"""The demo's model geometry for benchmarks: VGG width 1/8 at 112 px, fc7 core, bridge 300, random weights.
+
+A helper, not a benchmark: it measures nothing and running it does nothing. ``occlusion_cost.py``
+and ``region_shapley_cost.py`` import it (``python benchmarks/<name>.py`` from the repository root
+puts ``benchmarks/`` on the import path).
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,20 @@
 """Peak memory of streaming PCA and embedding on a heatmap store larger than a memory budget.
 
-Writes a synthetic store of ``--factor`` × ``--budget-mb`` (float32 maps of low-dimensional signed
-structure, chunked along trial), then runs the pipeline's streaming PCA and the embedding/cluster
-steps in a fresh subprocess with a PCA batch chosen to fit the budget, and prints the store size,
-the budget, the subprocess's peak RSS, and the RSS of the same imports without the work (baseline).
-Run: ``python benchmarks/latent_memory.py [--budget-mb 256] [--factor 4] [--size 64]``. It runs the
-same work on a store of 1× the budget too, so one sees that the peak does not grow with the store.
+Measures whether the latent stage's memory follows ``latent.pca.batch_size`` rather than the store:
+it writes a synthetic store of ``--factor`` × ``--budget-mb`` (float32 maps of low-dimensional
+signed structure) with the pipeline's own writers (one scatter part through
+``explain.part.write_part``, gathered by ``explain.store.gather_heatmaps``: the same chunking along
+trial and the per-chunk checksums that every reading stage verifies), then runs the pipeline's
+streaming PCA (``latent.pca.run_pca``, which opens the store through ``open_heatmaps``), t-SNE on
+a sample of the scores, k-means and the cluster means in a fresh subprocess, with a PCA batch
+chosen to fit the budget. The same work runs on a store of 1× the budget, so one sees whether the
+peak grows with the store. Peak RSS is the subprocess's VmHWM; the baseline is a subprocess that
+only does the same imports.
+
+Prints a JSON object, then the line ``store_mb=<a> budget_mb=<b> peak_rss_mb=<c>
+above_baseline_mb=<d> above_baseline_1x_store_mb=<e>`` (c, d for the factor× store).
+Run from the repository root: ``python benchmarks/latent_memory.py [--budget-mb 256] [--factor 4]
+[--size 64] [--chunk-trials N]`` (about 7 minutes at the defaults on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -18,10 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WORK = r"""
 import json, sys, time
@@ -47,22 +61,56 @@ print(json.dumps({"peak_rss_mb": hwm_kb / 1024,
 """
 
 
-def write_store(path: Path, n: int, size: int, chunk: int) -> None:
+def chunk_trials_default() -> int:
+    """``explain.chunk_trials``'s default in the config schema: the store chunk the pipeline writes."""
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    return int(schema["properties"]["explain"]["properties"]["chunk_trials"]["default"])
+
+
+def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -> None:
+    """A store of ``n`` synthetic maps written by the pipeline's own writers.
+
+    One scatter part (``explain.part.write_part``, with its checksum marker) is gathered by
+    ``explain.store.gather_heatmaps``, the gather rule's function, so the store has exactly the
+    pipeline's layout: coordinates, logits, ``chunk`` trials per relevance chunk, the per-chunk
+    checksums that ``open_heatmaps`` verifies, and the per-face maps beside it. The writer holds the
+    whole store in memory (a few GB at most); only the measured subprocess has to stream.
+    """
+    from facesimxai.explain.part import write_part
+    from facesimxai.explain.store import gather_heatmaps
+
+    # the gather rule writes consolidated metadata, and zarr warns that v3 does not specify it
+    warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[:size, :size] / size
     blobs = np.stack([np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 0.01) for cy, cx in rng.random((8, 2))])
-    coords = {"trial_id": ("trial", np.arange(n)), "head1": ("trial", np.ones(n, int)),
-              "head2": ("trial", np.full(n, 2)), "head3": ("trial", np.full(n, 3)),
-              "target_pos": ("trial", np.zeros(n, np.int8)), "pred_pos": ("trial", np.zeros(n, np.int8)),
-              "human_odd": ("trial", np.zeros(n, np.int8)), "split": ("trial", np.array(["test"] * n, object))}
-    # Built in the writer process in one piece (the store is a few GB at most): repeated
-    # ``to_zarr(append_dim=...)`` calls re-read the growing coordinates and were the slow part.
     maps = np.empty((n, size, size), np.float32)
-    for s in range(0, n, chunk):
-        m = min(chunk, n - s)
-        maps[s:s + m] = np.einsum("nk,khw->nhw", rng.normal(size=(m, 8)), blobs) + rng.normal(0, 0.05, (m, size, size))
-    ds = xr.Dataset({"relevance": (("trial", "y", "x"), maps)}, coords=coords)
-    ds.to_zarr(path, mode="w", consolidated=False, encoding={"relevance": {"chunks": (chunk, size, size)}})
+    for s in range(0, n, 4096):
+        m = min(4096, n - s)
+        maps[s:s + m] = (np.einsum("nk,khw->nhw", rng.normal(size=(m, 8)), blobs)
+                         + rng.normal(0, 0.05, (m, size, size)))
+    heads = np.argsort(rng.random((n, n_faces)), axis=1)[:, :3]
+    target = rng.integers(0, 3, n).astype(np.int8)
+    part = xr.Dataset(
+        {"relevance": (("trial", "y", "x"), maps),
+         "logits": (("trial", "logit"), rng.normal(size=(n, 3)).astype(np.float32))},
+        coords={"trial_id": ("trial", np.arange(n)), "head1": ("trial", heads[:, 0]),
+                "head2": ("trial", heads[:, 1]), "head3": ("trial", heads[:, 2]),
+                "target_pos": ("trial", target), "pred_pos": ("trial", target),
+                "human_odd": ("trial", rng.integers(0, 3, n).astype(np.int8)),
+                "split": ("trial", np.full(n, "test", object))},
+        attrs={"part": 1, "n_parts": 1, "trial_range": [0, n], "engine": "factorized"})
+    work = path.parent / f"{path.stem}_parts"
+    work.mkdir()
+    write_part(part, work / "1-of-1.zarr", work / "1-of-1.json")
+    del part, maps
+    for name in ("backbone.pt", "head.pt"):  # only their checksums go into the store's attributes
+        (work / name).write_bytes(name.encode())
+    pd.DataFrame({"face_id": np.arange(n_faces)}).to_parquet(work / "manifest.parquet")
+    gather_heatmaps([work / "1-of-1.zarr"], [work / "1-of-1.json"], work / "backbone.pt", work / "head.pt",
+                    work / "manifest.parquet", {"method": "synthetic"}, {"chunk_trials": chunk}, "benchmark",
+                    path, path.parent / f"{path.stem}_faces.zarr")
+    shutil.rmtree(work)
 
 
 def run(store: Path, out: Path, batch: int, work: bool, arenas: str | None) -> dict:
@@ -79,8 +127,11 @@ def main() -> None:
     ap.add_argument("--budget-mb", type=float, default=256)
     ap.add_argument("--factor", type=float, default=4, help="store size as a multiple of the budget")
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--chunk-trials", type=int, default=None,
+                    help="trials per store chunk (default: explain.chunk_trials's default in the config schema)")
     ap.add_argument("--malloc-arena-max", default="2", help="MALLOC_ARENA_MAX for the work ('' = glibc default)")
     args = ap.parse_args()
+    chunk = args.chunk_trials or chunk_trials_default()
     map_bytes = args.size * args.size * 4
     # IncrementalPCA works in float64 on a (batch + components) × pixels block, and its SVD and
     # copies take ~20× the float32 batch: 1/32 of the budget per batch keeps the peak under it.
@@ -93,18 +144,19 @@ def main() -> None:
             n = int(factor * args.budget_mb * 2**20 / map_bytes)
             store = Path(tmp) / f"store_{factor:g}.zarr"
             t = time.perf_counter()
-            write_store(store, n, args.size, chunk=1024)
+            write_store(store, n, args.size, chunk)
             write_s = time.perf_counter() - t
             if base is None:
                 base = run(store, Path(tmp) / "p0.zarr", batch, False, args.malloc_arena_max)
             work = run(store, Path(tmp) / f"p_{factor:g}.zarr", batch, True, args.malloc_arena_max)
             shutil.rmtree(store)
+            shutil.rmtree(store.parent / f"{store.stem}_faces.zarr")
             rows.append({"factor": factor, "maps": n, "store_uncompressed_mb": n * map_bytes / 2**20,
                          "write_s": round(write_s, 1), "peak_rss_mb": round(work["peak_rss_mb"]),
                          "above_baseline_mb": round(work["peak_rss_mb"] - base["peak_rss_mb"]),
                          "work_s": round(work["seconds"], 1)})
     print(json.dumps({"budget_mb": args.budget_mb, "malloc_arena_max": args.malloc_arena_max,
-                      "map_px": args.size, "pca_batch": batch,
+                      "map_px": args.size, "chunk_trials": chunk, "pca_batch": batch,
                       "baseline_rss_mb": round(base["peak_rss_mb"]), "runs": rows}, indent=2))
     big, small = rows[-1], rows[0]
     print(f"store_mb={big['store_uncompressed_mb']:.0f} budget_mb={args.budget_mb:.0f} "
