@@ -14,7 +14,7 @@ only does the same imports.
 Prints a JSON object, then the line ``store_mb=<a> budget_mb=<b> peak_rss_mb=<c>
 above_baseline_mb=<d> above_baseline_1x_store_mb=<e>`` (c, d for the factor× store).
 Run from the repository root: ``python benchmarks/latent_memory.py [--budget-mb 256] [--factor 4]
-[--size 64] [--chunk-trials N]`` (about 7 minutes at the defaults on 2 CPU cores).
+[--size 64] [--chunk-trials N]`` (about 5 minutes at the defaults on 2 quiet CPU cores).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ object, then the line ``factorized_vs_best_zennit=<x> factorized_vs_direct=<y>
 factorized_vs_naive=<z> max_rel_err=<e>`` (measured at the small geometry), the line
 ``full_study_projected_h: ...`` (hours on this machine) and the projected one-job speed-ups.
 Run from the repository root: ``python benchmarks/lrp_engines.py [--positions all] [--device cuda]``
-(about 8 minutes at the defaults on 2 CPU cores, most of it the 224 px per-pass timing).
+(about 9 minutes at the defaults on 2 quiet CPU cores, half of it the 224 px per-pass timing).
 """
 
 from __future__ import annotations
