@@ -114,21 +114,17 @@ def test_a_part_with_nan_relevance_is_refused_even_with_a_matching_marker(gather
     assert not out.exists()
 
 
-def test_parts_that_do_not_tile_the_trial_range_are_refused(gather):
+@pytest.mark.parametrize(("ranges", "message"), [
+    ([(0, 4), (5, 9)], r"do not tile the trial range: \[0, 4\] then \[5, 9\]"),  # a gap
+    ([(0, 5), (4, 9)], r"do not tile the trial range: \[0, 5\] then \[4, 9\]"),  # an overlap
+    ([(0, 3), None, (6, 9)], r"incomplete: have \[1, 3\] of 3"),                   # a missing part
+], ids=["gap", "overlap", "missing"])
+def test_parts_that_do_not_tile_the_trial_range_are_refused(gather, ranges, message):
     run, out = gather
     rng = np.random.default_rng(5)
-    with pytest.raises(StoreError, match=r"do not tile the trial range: \[0, 4\] then \[5, 9\]"):
-        run([_part(rng, 0, 4, 1, 2), _part(rng, 5, 9, 2, 2)])
-    with pytest.raises(StoreError, match=r"do not tile the trial range: \[0, 5\] then \[4, 9\]"):
-        run([_part(rng, 0, 5, 1, 2), _part(rng, 4, 9, 2, 2)])
-    assert not out.exists()
-
-
-def test_a_missing_part_is_refused(gather):
-    run, out = gather
-    rng = np.random.default_rng(6)
-    with pytest.raises(StoreError, match=r"incomplete: have \[1, 3\] of 3"):
-        run([_part(rng, 0, 3, 1, 3), _part(rng, 6, 9, 3, 3)])
+    parts = [_part(rng, *r, i, len(ranges)) for i, r in enumerate(ranges, start=1) if r is not None]
+    with pytest.raises(StoreError, match=message):
+        run(parts)
     assert not out.exists()
 
 

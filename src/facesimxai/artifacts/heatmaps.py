@@ -146,5 +146,5 @@ def read_face_maps(path: Path | str, include_empty: bool = False) -> tuple[np.nd
     ``include_empty``, for every face in manifest order."""
     fs = open_zarr(path)
     n_trials = fs["n_trials"].to_numpy()
-    keep = n_trials > (-1 if include_empty else 0)
+    keep = np.ones(len(n_trials), bool) if include_empty else n_trials > 0
     return fs["face_id"].to_numpy()[keep], n_trials[keep], fs["relevance"].to_numpy()[keep]
