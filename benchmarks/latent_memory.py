@@ -3,7 +3,7 @@
 Measures whether the latent stage's memory follows ``latent.pca.batch_size`` rather than the store:
 it writes a synthetic store of ``--factor`` × ``--budget-mb`` (float32 maps of low-dimensional
 signed structure) with the pipeline's own writers (one scatter part through
-``explain.part.write_part``, gathered by ``explain.store.gather_heatmaps``: the same chunking along
+``artifacts.heatmaps.write_part``, gathered by ``explain.store.gather_heatmaps``: the same chunking along
 trial and the per-chunk checksums that every reading stage verifies), then runs the pipeline's
 streaming PCA (``latent.pca.run_pca``, which opens the store through ``open_heatmaps``), t-SNE on
 a sample of the scores, k-means and the cluster means in a fresh subprocess, with a PCA batch
@@ -32,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,13 +69,13 @@ def chunk_trials_default() -> int:
 def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -> None:
     """A store of ``n`` synthetic maps written by the pipeline's own writers.
 
-    One scatter part (``explain.part.write_part``, with its checksum marker) is gathered by
+    One scatter part (``artifacts.heatmaps.part_dataset`` and ``write_part``, with its checksum marker) is gathered by
     ``explain.store.gather_heatmaps``, the gather rule's function, so the store has exactly the
     pipeline's layout: coordinates, logits, ``chunk`` trials per relevance chunk, the per-chunk
     checksums that ``open_heatmaps`` verifies, and the per-face maps beside it. The writer holds the
     whole store in memory (a few GB at most); only the measured subprocess has to stream.
     """
-    from facesimxai.explain.part import write_part
+    from facesimxai.artifacts.heatmaps import part_dataset, write_part
     from facesimxai.explain.store import gather_heatmaps
 
     # the gather rule writes consolidated metadata, and zarr warns that v3 does not specify it
@@ -91,15 +90,10 @@ def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -
                          + rng.normal(0, 0.05, (m, size, size)))
     heads = np.argsort(rng.random((n, n_faces)), axis=1)[:, :3]
     target = rng.integers(0, 3, n).astype(np.int8)
-    part = xr.Dataset(
-        {"relevance": (("trial", "y", "x"), maps),
-         "logits": (("trial", "logit"), rng.normal(size=(n, 3)).astype(np.float32))},
-        coords={"trial_id": ("trial", np.arange(n)), "head1": ("trial", heads[:, 0]),
-                "head2": ("trial", heads[:, 1]), "head3": ("trial", heads[:, 2]),
-                "target_pos": ("trial", target), "pred_pos": ("trial", target),
-                "human_odd": ("trial", rng.integers(0, 3, n).astype(np.int8)),
-                "split": ("trial", np.full(n, "test", object))},
-        attrs={"part": 1, "n_parts": 1, "trial_range": [0, n], "engine": "factorized"})
+    trials = pd.DataFrame({"trial_id": np.arange(n), "head1": heads[:, 0], "head2": heads[:, 1],
+                           "head3": heads[:, 2], "odd_pos": rng.integers(0, 3, n), "split": "test"})
+    part = part_dataset(maps, rng.normal(size=(n, 3)), target, trials, part=1, n_parts=1, trial_range=(0, n),
+                        engine="factorized")
     work = path.parent / f"{path.stem}_parts"
     work.mkdir()
     write_part(part, work / "1-of-1.zarr", work / "1-of-1.json")

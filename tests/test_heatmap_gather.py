@@ -1,6 +1,6 @@
 """The gather step's refusals (explain.store): each damaged or inconsistent set of parts is named
 in one error and leaves no store behind. Parts are written by the scatter jobs' own writer
-(explain.part.write_part) on tiny synthetic arrays, so these run in a second."""
+(artifacts.heatmaps.part_dataset and write_part) on tiny synthetic arrays, so these run in a second."""
 
 import json
 
@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from facesimxai.artifacts.heatmaps import StoreError, open_heatmaps
-from facesimxai.explain.part import write_part
+from facesimxai.artifacts.heatmaps import StoreError, open_heatmaps, part_dataset, write_part
 from facesimxai.explain.store import gather_heatmaps
 from facesimxai.io import open_zarr
 
@@ -22,13 +21,10 @@ def _part(rng: np.random.Generator, lo: int, hi: int, part: int, n_parts: int,
     n = hi - lo
     heads = np.stack([rng.permutation(N_FACES)[:3] for _ in range(n)])
     rel = rng.normal(size=(n, SIZE, SIZE)).astype(np.float32) if relevance is None else relevance
-    return xr.Dataset(
-        {"relevance": (("trial", "y", "x"), rel), "logits": (("trial", "logit"), np.zeros((n, 3), np.float32))},
-        coords={"trial_id": ("trial", np.arange(lo, hi)), "head1": ("trial", heads[:, 0]),
-                "head2": ("trial", heads[:, 1]), "head3": ("trial", heads[:, 2]),
-                "target_pos": ("trial", np.zeros(n, np.int8)), "pred_pos": ("trial", np.zeros(n, np.int8)),
-                "human_odd": ("trial", np.zeros(n, np.int8)), "split": ("trial", np.full(n, "test", object))},
-        attrs={"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "engine": "direct"})
+    trials = pd.DataFrame({"trial_id": np.arange(lo, hi), "head1": heads[:, 0], "head2": heads[:, 1],
+                           "head3": heads[:, 2], "odd_pos": 0, "split": "test"})
+    return part_dataset(rel, np.zeros((n, 3)), np.zeros(n), trials, part=part, n_parts=n_parts,
+                        trial_range=(lo, hi), engine="direct")
 
 
 @pytest.fixture

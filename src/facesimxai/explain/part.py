@@ -1,5 +1,5 @@
 """One scatter part of the heatmap store: explain a disjoint range of trials with one explainer
-and write it, with a marker holding its trial range and checksum (see explain.store)."""
+and write it, with a marker holding its trial range and checksum (the layout and marker: artifacts.heatmaps)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import xarray as xr
 from tqdm import tqdm
 
-from facesimxai.artifacts.heatmaps import array_sha256
+from facesimxai.artifacts.heatmaps import part_dataset, write_part
 from facesimxai.data.faces import load_faces, trial_face_rows
 from facesimxai.explain.decision_methods import DECISION_METHODS, decision_maps
 from facesimxai.explain.engines import (
@@ -29,7 +28,6 @@ from facesimxai.explain.occlusion import OcclusionSettings, black_fill, occlusio
 from facesimxai.explain.references import reference_faces
 from facesimxai.explain.region_shapley import REST, region_players
 from facesimxai.explain.triplet_function import from_triplet_model
-from facesimxai.io import atomic_path, write_json
 from facesimxai.landmarks.masks import load_region_masks
 from facesimxai.models.train import load_triplet_model
 from facesimxai.models.vgg import preprocess
@@ -124,40 +122,11 @@ def explain_part(backbone: Path | str, head: Path | str, manifest: Path | str, t
         ex = TripletExplainer(model, settings, mode, dev, explain_cfg["batch_size"], explain_cfg["basis_batch"])
         maps, logits, target = _run_engine(ex, engine, faces, heads, tpos, settings.positions)
     seconds = time.perf_counter() - t0
-    dtype = np.dtype(explain_cfg["dtype"])
-    rel = maps.numpy().astype(dtype)
-    dims = ("trial", "y", "x") if settings.positions == "target" else ("trial", "position", "y", "x")
-    ds = xr.Dataset(
-        {"relevance": (dims, rel), "logits": (("trial", "logit"), logits.numpy().astype(np.float32)), **extra},
-        coords={
-            "trial_id": ("trial", tr["trial_id"].to_numpy(np.int64)),
-            "head1": ("trial", tr["head1"].to_numpy(np.int64)),
-            "head2": ("trial", tr["head2"].to_numpy(np.int64)),
-            "head3": ("trial", tr["head3"].to_numpy(np.int64)),
-            "target_pos": ("trial", target.numpy().astype(np.int8)),
-            "pred_pos": ("trial", logits.argmax(1).numpy().astype(np.int8)),
-            "human_odd": ("trial", tr["odd_pos"].to_numpy(np.int8)),
-            "split": ("trial", tr["split"].to_numpy(object)),
-            **coords_extra,
-        },
-        attrs={"part": part, "n_parts": n_parts, "trial_range": [lo, hi], "engine": engine},
-    )
+    ds = part_dataset(maps.numpy().astype(np.dtype(explain_cfg["dtype"])), logits.numpy(), target.numpy(), tr,
+                      part=part, n_parts=n_parts, trial_range=(lo, hi), engine=engine,
+                      extra_vars=extra, extra_coords=coords_extra)
     info = write_part(ds, out, marker, seconds=seconds)
     log.info("part %d/%d: %d trials with the %s engine in %.1f s", part, n_parts, hi - lo, engine, seconds)
-    return info
-
-
-def write_part(ds: xr.Dataset, out: Path | str, marker: Path | str, seconds: float = float("nan")) -> dict:
-    """Write one part store, then its marker (trial range, shape and relevance checksum): the
-    marker is written last, so a part without one is incomplete (explain.store checks both)."""
-    rel = ds["relevance"].to_numpy()
-    with atomic_path(out) as tmp:
-        ds.to_zarr(tmp, mode="w", consolidated=False)
-    lo, hi = ds.attrs["trial_range"]
-    info = {"part": ds.attrs["part"], "n_parts": ds.attrs["n_parts"], "trial_range": [lo, hi], "n_trials": hi - lo,
-            "engine": ds.attrs["engine"], "seconds": seconds, "relevance_sha256": array_sha256(rel),
-            "shape": list(rel.shape), "dtype": str(rel.dtype)}
-    write_json(info, marker)
     return info
 
 

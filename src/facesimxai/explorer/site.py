@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from facesimxai.artifacts import heatmaps
 from facesimxai.artifacts.heatmaps import map_size, open_heatmaps, read_face_maps, read_position_maps
 from facesimxai.artifacts.region_tables import ranked_shares, target_rows
 from facesimxai.explorer.table import select_for_viewer, trial_table
@@ -125,15 +126,16 @@ def _write_overlays(site: Path, opened: dict, stores: dict, region_tables: dict,
     """Overlay PNGs of every stored map of the viewer's trials; trial → its map entries."""
     maps: dict[int, list] = {t: [] for t in viewer}
     for (model, explainer), ds in tqdm(opened.items(), desc="overlays", unit="store"):
-        index = pd.Series(np.arange(ds.sizes["trial"]), index=ds["trial_id"].to_numpy())
+        coords = heatmaps.trial_table(ds)
+        index = pd.Series(np.arange(len(coords)), index=coords["trial_id"].to_numpy())
         missing = sorted(set(viewer) - set(index.index))
         if missing:
             raise ValueError(f"{stores[(model, explainer)]} lacks {len(missing)} trials the other stores hold "
                              f"(first: {missing[:5]}); the stores were built from different trial sets")
         rows = np.sort(index.loc[viewer].to_numpy())
         rel, positions = read_position_maps(ds, rows)
-        ids = ds["trial_id"].to_numpy()[rows]
-        target = ds["target_pos"].to_numpy()[rows]
+        ids = coords["trial_id"].to_numpy()[rows]
+        target = coords["target_pos"].to_numpy()[rows]
         shares = _region_shares(region_tables.get((model, explainer)), viewer)
         folder = site / "img" / "overlays" / model / explainer
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,13 +7,15 @@ import pandas as pd
 import xarray as xr
 from scipy.special import softmax
 
+from facesimxai.artifacts import heatmaps
+
 
 def model_predictions(store: xr.Dataset, model: str) -> pd.DataFrame:
     """trial_id, `<model>_pred` (odd position 0–2) and `<model>_conf` (softmax probability of it)."""
-    logits = store["logits"].to_numpy().astype(np.float64)
-    pred = store["pred_pos"].to_numpy().astype(np.int64)
-    prob = softmax(logits, axis=1)[np.arange(len(pred)), pred]
-    return pd.DataFrame({"trial_id": store["trial_id"].to_numpy(), f"{model}_pred": pred, f"{model}_conf": prob})
+    trials = heatmaps.trial_table(store)
+    pred = trials["pred_pos"].to_numpy().astype(np.int64)
+    prob = softmax(heatmaps.read_logits(store), axis=1)[np.arange(len(pred)), pred]
+    return pd.DataFrame({"trial_id": trials["trial_id"].to_numpy(), f"{model}_pred": pred, f"{model}_conf": prob})
 
 
 def trial_table(stores: dict[str, xr.Dataset], vlm: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -25,8 +27,9 @@ def trial_table(stores: dict[str, xr.Dataset], vlm: pd.DataFrame | None = None) 
     if not stores:
         raise ValueError("the explorer needs at least one heatmap store")
     first = next(iter(stores.values()))
-    base = pd.DataFrame({c: first[c].to_numpy() for c in ("trial_id", "head1", "head2", "head3", "split")})
-    base["human"] = first["human_odd"].to_numpy().astype(np.int64)
+    coords = heatmaps.trial_table(first)
+    base = coords[["trial_id", *heatmaps.HEAD_COORDS, "split"]].copy()
+    base["human"] = coords["human_odd"].to_numpy().astype(np.int64)
     for model, store in stores.items():
         base = base.merge(model_predictions(store, model), on="trial_id", how="inner", validate="1:1")
     base["vlm_pred"] = np.nan
