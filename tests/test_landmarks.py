@@ -24,7 +24,7 @@ from facesimxai.landmarks.mesh import (
     detect_landmarks,
     resize_square,
 )
-from facesimxai.landmarks.regions import DEFAULT_PRIORITY, load_regions
+from facesimxai.landmarks.region_definitions import DEFAULT_PRIORITY, load_regions
 
 require_module("mediapipe")
 

@@ -9,7 +9,7 @@ from conftest import require_module
 
 from facesimxai.config import ConfigError, validate_config
 from facesimxai.landmarks.masks import hull_mask, resolve_overlaps
-from facesimxai.landmarks.regions import (
+from facesimxai.landmarks.region_definitions import (
     DEFAULT_PRIORITY,
     REGIONS_FILE,
     RegionFileError,

@@ -8,7 +8,7 @@ import ast
 import yaml
 from conftest import ROOT
 
-from facesimxai.landmarks.regions import load_regions
+from facesimxai.landmarks.region_definitions import load_regions
 from facesimxai.vocabulary import MODEL_NAMES, MODELS, REGION_COLOURS, REGIONS, THESIS_MODELS, model_wildcard
 
 PACKAGE = ROOT / "src" / "facesimxai"

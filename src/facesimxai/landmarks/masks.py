@@ -35,7 +35,7 @@ from scipy.spatial import ConvexHull, QhullError
 
 from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, open_zarr
-from facesimxai.landmarks.regions import RegionSet, check_priority, load_regions
+from facesimxai.landmarks.region_definitions import RegionSet, check_priority, load_regions
 
 log = logging.getLogger(__name__)
 

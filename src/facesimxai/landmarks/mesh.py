@@ -37,7 +37,7 @@ import xarray as xr
 from facesimxai.data.faces import load_faces, resize_square
 from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, write_json
-from facesimxai.landmarks.regions import N_POINTS
+from facesimxai.landmarks.region_definitions import N_POINTS
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ from facesimxai.explain.references import reference_faces
 from facesimxai.explain.region_shapley import REST, SPLIT_REST, ShapleySettings, region_players
 from facesimxai.io import open_zarr, write_csv, write_json, write_parquet
 from facesimxai.landmarks.masks import hull_mask, region_hulls, resolve_overlaps
-from facesimxai.landmarks.regions import check_priority, load_regions
+from facesimxai.landmarks.region_definitions import check_priority, load_regions
 from facesimxai.models.train import load_triplet_model
 from facesimxai.models.vgg import preprocess
 from facesimxai.regions.interventional import masked_parameters, observer_game, rowwise_spearman, sample_triplets
