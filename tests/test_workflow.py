@@ -343,6 +343,21 @@ def test_changing_one_explainer_reruns_only_its_dependents(first_run, tmp_path):
     assert json.loads(store.attrs["explainer"])["epsilon"] == 1e-4
 
 
+def test_dropping_a_trained_model_retrains_no_other_head(first_run, tmp_path):
+    """Rules get the config keys they read, not whole blocks (issue 25): `models.trained` is no
+    param of head training, so a shorter model list re-runs only what combines all heads.
+    Passing all of `models` made it a trigger, and this dry-run listed train_head twice."""
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    cfg["models"]["trained"] = ["hum", "maxp"]
+    changed = tmp_path / "two_models.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    dry = snakemake(first_run.parent, changed, "-n")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    jobs = job_counts(dry.stdout + dry.stderr)
+    assert "generalisation" in jobs, jobs  # it compares every trained head, so it must re-run
+    assert not {"backbone", "train_head", "seed_head", "explain_part"} & set(jobs), jobs
+
+
 def test_lint_is_clean():
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)

@@ -1,6 +1,15 @@
 """Helpers several stages share (each stage's own targets and settings live in its .smk file)."""
 
 
+def settings(block, keys):
+    """The listed keys of one config block: what a rule's params name is what re-runs it.
+
+    Passing a whole block would make every key in it (a model added to `models.trained`, a new
+    option) a re-run trigger for rules that never read it.
+    """
+    return {k: config[block][k] for k in sorted(keys)}
+
+
 def gpus():
     """GPUs a torch job asks the scheduler for: one when the config names a CUDA device.
 

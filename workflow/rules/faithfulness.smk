@@ -97,7 +97,7 @@ rule seed_head:
         mem_mb=4000,
         runtime=60,
     params:
-        models=config["models"],
+        models=settings("models", HEAD_TRAINING_KEYS),
         device=config["device"],
     script:
         "../../scripts/seed_head.py"

@@ -84,7 +84,7 @@ rule train_head:
         mem_mb=4000,
         runtime=60,
     params:
-        models=config["models"],
+        models=settings("models", HEAD_TRAINING_KEYS),
         device=config["device"],
     script:
         "../../scripts/train_head.py"
@@ -148,7 +148,7 @@ rule generalisation:
     resources:
         gpu=gpus(),
     params:
-        models=config["models"],
+        models=settings("models", HEAD_EVALUATION_KEYS),
         generalisation=config["generalisation"],
         observers=config["judgments"]["simulated"] if SIMULATED else None,
         device=config["device"],

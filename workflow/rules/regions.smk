@@ -130,7 +130,7 @@ if SIMULATED:
         params:
             interventional=config["interventional"],
             observers=config["judgments"]["simulated"],
-            models=config["models"],
+            models=settings("models", HEAD_EVALUATION_KEYS),
             image_size=config["interventional"]["render_size"] or config["image_size"],
             device=config["device"],
         script:
@@ -161,7 +161,7 @@ if SIMULATED:
             validity=config["validity"],
             interventional=config["interventional"],
             observers=config["judgments"]["simulated"],
-            regions=config["regions"],
+            regions=settings("regions", ("margin", "priority")),
             device=config["device"],
         script:
             "../../scripts/explainer_validity.py"

@@ -8,7 +8,7 @@ EXPLAIN_STORE_KEYS = ("splits", "max_trials", "seed", "engine", "dtype", "chunk_
 
 def explain_settings():
     """Store settings shared by all explainers (the explainers themselves are per wildcard)."""
-    return {k: config["explain"][k] for k in sorted(EXPLAIN_STORE_KEYS)}
+    return settings("explain", EXPLAIN_STORE_KEYS)
 
 
 def explainer_hash(model, explainer):

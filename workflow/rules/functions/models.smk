@@ -1,5 +1,11 @@
 """Targets and settings of the models stage (its rules: workflow/rules/models.smk)."""
 
+# What training a head reads (models.train_head); models.trained and models.last_core_layer
+# (the features file is an input) are left out, so adding a model re-trains no other head.
+HEAD_TRAINING_KEYS = ("bridge_width", "distance_dropout", "dropout", "maxp_rule", "train")
+# What the evaluations of trained heads read besides the heads themselves.
+HEAD_EVALUATION_KEYS = ("maxp_rule",)
+
 
 def model_targets():
     """Outputs of the backbone and triplet-model stage (workflow/rules/models.smk)."""
