@@ -1,0 +1,199 @@
+"""Face verification (issue 26): X-Maps against hand computations, error rates with known answers,
+and the LFW pairs-file reader on both line formats and on bad lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from facesimxai.explain.occlusion import OcclusionSettings
+from facesimxai.verification.metrics import equal_error_rate, error_curves, per_fold_metrics, verification_metrics
+from facesimxai.verification.pairs import PairsFileError, read_lfw_pairs, synthetic_pairs
+from facesimxai.verification.xmaps import (
+    blend,
+    cosine_distance,
+    distance_sets,
+    occluded_embeddings,
+    scale_to_unit,
+    xmaps,
+)
+
+SIZE = 4
+
+
+def halves(x: torch.Tensor) -> torch.Tensor:
+    """A 2-unit embedding: the sums of the left and right image halves (1 channel)."""
+    return torch.stack([x[:, 0, :, : SIZE // 2].sum((1, 2)), x[:, 0, :, SIZE // 2:].sum((1, 2))], dim=1)
+
+
+def image(left: float, right: float) -> torch.Tensor:
+    img = torch.zeros(1, SIZE, SIZE)
+    img[0, :, : SIZE // 2], img[0, :, SIZE // 2:] = left, right
+    return img
+
+
+# one 2×2 patch moved by 2 px: four patches, each inside one half (top-left, top-right, ...)
+ONE_SIZE = OcclusionSettings(patches=(2 / SIZE,), stride=2 / SIZE, blur=False)
+
+
+def cos_d(a, b) -> float:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return 1 - a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
+
+def test_xmap_methods_match_a_hand_computation():
+    """I1 = halves (1, 1) → embedding (8, 8); I2 = (1, 3) → (8, 24). Occluding a 2×2 patch of a
+    half (black fill 0) removes 4 from that half's unit: left patches give (4, 8) for I1."""
+    a = occluded_embeddings(halves, image(1, 1), torch.zeros(1, SIZE, SIZE), ONE_SIZE)
+    b = occluded_embeddings(halves, image(1, 3), torch.zeros(1, SIZE, SIZE), ONE_SIZE)
+    np.testing.assert_allclose(a.intact, [8, 8])
+    corners = [tuple(c) for c in a.corners[0]]
+    assert corners == [(0, 0), (0, 2), (2, 0), (2, 2)]
+    f1 = {c: np.array([4, 8]) if c[1] == 0 else np.array([8, 4]) for c in corners}
+    f2 = {c: np.array([4, 24]) if c[1] == 0 else np.array([8, 12]) for c in corners}
+    d_orig = cos_d([8, 8], [8, 24])
+
+    # method 2 (Eq. 7): occluded I1 against intact I2; Eq. 9 with one patch per pixel, N = 4
+    d1, d2 = distance_sets(a.embeddings[0], b.embeddings[0], a.intact, b.intact, 2)
+    np.testing.assert_allclose(d1, [cos_d(f1[c], [8, 24]) for c in corners])
+    np.testing.assert_allclose(d2, [cos_d([8, 8], f2[c]) for c in corners])
+    s1, s2 = xmaps(a, b, 2, blur=False, scale=False)
+    want_left = (cos_d([4, 8], [8, 24]) - d_orig) / 4 / 4  # Eq. 9 (/N) and Eq. 10 (/p², one size)
+    want_right = (cos_d([8, 4], [8, 24]) - d_orig) / 4 / 4
+    np.testing.assert_allclose(s1[:, :2], want_left)
+    np.testing.assert_allclose(s1[:, 2:], want_right)
+    # occluding I1's left half makes it more like I2 (right-heavy): distance falls, "dissimilar" < 0
+    assert want_left < 0 < want_right
+
+    # method 1 (Eq. 6): mean over all occluded versions of the other image
+    m1, _ = distance_sets(a.embeddings[0], b.embeddings[0], a.intact, b.intact, 1)
+    np.testing.assert_allclose(m1[0], np.mean([cos_d(f1[(0, 0)], f2[c]) for c in corners]))
+    # method 3 (Eq. 8): co-located occlusions, one map for both images
+    m3a, m3b = distance_sets(a.embeddings[0], b.embeddings[0], a.intact, b.intact, 3)
+    np.testing.assert_allclose(m3a, [cos_d(f1[c], f2[c]) for c in corners])
+    t1, t2 = xmaps(a, b, 3, blur=False)
+    np.testing.assert_array_equal(t1, t2)
+    assert np.abs(t1).max() == pytest.approx(1.0)
+
+
+def test_patch_sizes_are_averaged_with_inverse_area_weights():
+    """Eq. 10: two sizes, each map divided by p² and by the number of sizes."""
+    two = OcclusionSettings(patches=(1 / SIZE, 2 / SIZE), stride=1 / SIZE, blur=False)
+    one_a = OcclusionSettings(patches=(1 / SIZE,), stride=1 / SIZE, blur=False)
+    one_b = OcclusionSettings(patches=(2 / SIZE,), stride=1 / SIZE, blur=False)
+    fill = torch.zeros(1, SIZE, SIZE)
+    maps = {}
+    for name, st in (("two", two), ("a", one_a), ("b", one_b)):
+        a = occluded_embeddings(halves, image(1, 1), fill, st)
+        b = occluded_embeddings(halves, image(1, 3), fill, st)
+        maps[name] = xmaps(a, b, 2, blur=False, scale=False)[0]
+    np.testing.assert_allclose(maps["two"], (maps["a"] + maps["b"]) / 2)
+
+
+def test_an_image_against_itself_is_similar_everywhere_and_noise_is_not_scaled_up():
+    a = occluded_embeddings(halves, image(1, 2), torch.zeros(1, SIZE, SIZE), ONE_SIZE)
+    # method 3: co-located occlusions stay identical, so the raw map is rounding noise, and
+    # scaling to [-1, 1] must not blow it up to ±1
+    np.testing.assert_array_equal(xmaps(a, a, 3, blur=False)[0], 0)
+    # method 2: any occlusion moves the image away from its intact self: similar (> 0) everywhere
+    assert (xmaps(a, a, 2, blur=False)[0] > 0).all()
+    np.testing.assert_allclose(scale_to_unit(np.array([-2.0, 0.0, 1.0])), [-1, 0, 0.5])
+    assert cosine_distance(np.array([1.0, 0]), np.array([0, 2.0])) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        distance_sets(a.embeddings[0], a.embeddings[0], a.intact, a.intact, 4)
+
+
+def test_blend_keeps_the_faces_lightness_and_colours_by_the_map():
+    face = np.full((2, 2, 3), 128, np.uint8)
+    out = blend(face, np.array([[1.0, -1.0], [0.0, 1.0]]))
+    assert out[0, 0, 1] > out[0, 0, 0]  # similar: green
+    assert out[0, 1, 0] > out[0, 1, 1]  # dissimilar: red
+    lum = (out.max(-1).astype(int) + out.min(-1)) / 2
+    np.testing.assert_allclose(lum, 128, atol=1)  # HLS lightness of the face (grey 128)
+
+
+def test_eer_and_fnmr_on_scores_with_a_known_answer():
+    """Genuine scores 1..10, impostor scores -4.5..4.5 (step 1). At threshold t the FMR is the
+    share of impostors ≥ t, the FNMR the share of genuine < t: for t in (2.5, 3] both are 0.2."""
+    genuine_scores = np.arange(1, 11, dtype=float)
+    impostor_scores = np.arange(1, 11, dtype=float) - 5.5
+    scores = np.r_[genuine_scores, impostor_scores]
+    genuine = np.r_[np.ones(10, bool), np.zeros(10, bool)]
+    m = verification_metrics(scores, genuine, fmr_targets=(0.1, 0.01))
+    c = error_curves(scores, genuine)
+    # brute force: FMR and FNMR at every midpoint threshold; the EER lies between their crossing values
+    grid = np.linspace(-6, 12, 3601)
+    fmr = np.array([(impostor_scores >= t).mean() for t in grid])
+    fnmr = np.array([(genuine_scores < t).mean() for t in grid])
+    k = np.argmin(np.abs(fmr - fnmr))
+    assert min(fmr[k], fnmr[k]) <= m["eer"] <= max(fmr[k], fnmr[k]) + 1e-12
+    assert m["eer"] == pytest.approx(0.2)
+    assert m["auc"] == pytest.approx(0.9)  # genuine 1-4 beat 6-9 impostors, 5-10 beat all: 90 of 100
+    assert m["fnmr_at_fmr"]["0.1"] == pytest.approx(0.3)  # t = 4 accepts one impostor (4.5), rejects 1-3
+    assert m["fnmr_at_fmr"]["0.01"] is None and m["min_resolvable_fmr"] == 0.1
+    eer, _ = equal_error_rate(c["fmr"], c["fnmr"], c["threshold"])
+    assert eer == m["eer"]
+
+
+def test_perfect_separation_has_zero_eer_and_folds_are_reported():
+    scores = np.r_[np.linspace(0.6, 1, 20), np.linspace(-1, 0.4, 20)]
+    genuine = np.r_[np.ones(20, bool), np.zeros(20, bool)]
+    folds = np.tile([0, 1], 20)
+    out = per_fold_metrics(scores, genuine, folds)
+    assert out["pooled"]["eer"] == pytest.approx(0.0) and out["pooled"]["auc"] == 1.0
+    assert set(out["folds"]) == {"0", "1"} and out["folds"]["0"]["n_impostor"] == 10
+
+
+LFW = "2\t2\nAbel\t1\t2\nBeth\t3\t1\nAbel\t1\tCarl\t2\nBeth\t2\tDora\t4\n" \
+      "Eve\t1\t2\nFinn\t1\t3\nEve\t2\tGus\t1\nFinn\t2\tHal\t1\n"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_lfw_pairs_file_both_line_formats_and_folds(tmp_path, newline):
+    path = tmp_path / "pairs.txt"
+    path.write_bytes(LFW.replace("\n", newline).encode())
+    df = read_lfw_pairs(path)
+    assert len(df) == 8 and df["genuine"].tolist() == [True, True, False, False] * 2
+    assert df["fold"].tolist() == [0] * 4 + [1] * 4
+    assert df.loc[0, ["image_a", "image_b"]].tolist() == ["Abel/Abel_0001.jpg", "Abel/Abel_0002.jpg"]
+    assert df.loc[3, ["image_a", "image_b"]].tolist() == ["Beth/Beth_0002.jpg", "Dora/Dora_0004.jpg"]
+    assert df.loc[3, "line"] == 5
+
+
+def test_dev_train_header_is_one_set(tmp_path):
+    path = tmp_path / "pairsDevTrain.txt"
+    path.write_text("1\nAbel\t1\t2\nAbel\t1\tCarl\t2\n")
+    df = read_lfw_pairs(path)
+    assert df["fold"].tolist() == [0, 0] and df["genuine"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("2\t2\nAbel\t1\t2\n", r"promises 2 set\(s\) of 2 matched .* \(8 lines\), the file has 1"),
+    ("1\t1\nAbel\t1\nAbel\t1\tCarl\t2\n", r"line 2: a matched pair needs 'name n1 n2'"),
+    ("1\t1\nAbel\t1\t2\nAbel\t1\tCarl\n", r"line 3: a mismatched pair needs"),
+    ("1\t1\nAbel\tx\t2\nAbel\t1\tCarl\t2\n", r"line 2: image number 'x'"),
+    ("ten\nAbel\t1\t2\n", r"line 1: header"),
+])
+def test_bad_pairs_files_are_refused_naming_file_and_line(tmp_path, text, message):
+    path = tmp_path / "pairs.txt"
+    path.write_text(text)
+    with pytest.raises(PairsFileError, match=message) as info:
+        read_lfw_pairs(path)
+    assert str(path) in str(info.value)
+
+
+def test_synthetic_pairs_are_balanced_seeded_and_fold_disjoint_by_identity():
+    identity = np.repeat(np.arange(20), 4)
+    df = synthetic_pairs(identity, n_pairs=30, n_folds=3, seed=5)
+    assert df["genuine"].sum() == 30 and (~df["genuine"]).sum() == 30
+    same = identity[df["a"]] == identity[df["b"]]
+    assert (same == df["genuine"]).all() and (df["a"] != df["b"]).all()
+    folds_of_identity = {}
+    for _, r in df.iterrows():
+        for i in (identity[r["a"]], identity[r["b"]]):
+            folds_of_identity.setdefault(i, set()).add(r["fold"])
+    assert all(len(f) == 1 for f in folds_of_identity.values())
+    assert not df[["a", "b"]].duplicated().any()
+    assert df.equals(synthetic_pairs(identity, n_pairs=30, n_folds=3, seed=5))
+    assert not df.equals(synthetic_pairs(identity, n_pairs=30, n_folds=3, seed=6))
