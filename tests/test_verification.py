@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from facesimxai.explain.occlusion import OcclusionSettings
+from facesimxai.verification.figures import blend
 from facesimxai.verification.metrics import equal_error_rate, error_curves, per_fold_metrics, verification_metrics
 from facesimxai.verification.pairs import PairsFileError, read_lfw_pairs, synthetic_pairs
 from facesimxai.verification.xmaps import (
-    blend,
     cosine_distance,
     distance_sets,
     occluded_embeddings,
@@ -197,3 +197,33 @@ def test_synthetic_pairs_are_balanced_seeded_and_fold_disjoint_by_identity():
     assert not df[["a", "b"]].duplicated().any()
     assert df.equals(synthetic_pairs(identity, n_pairs=30, n_folds=3, seed=5))
     assert not df.equals(synthetic_pairs(identity, n_pairs=30, n_folds=3, seed=6))
+
+
+def test_thresholds_come_from_the_other_folds_only():
+    """Fold 0 alone would put its threshold at 0.5; folds 1-2 put it at 0: fold 0 must get 0."""
+    from facesimxai.verification.calibration import best_threshold, cross_fold_thresholds
+
+    scores = np.r_[0.6, 0.7, 0.3, 0.4, 0.1, 0.2, -0.2, -0.1, 0.1, 0.2, -0.2, -0.1]
+    genuine = np.r_[True, True, False, False, True, True, False, False, True, True, False, False]
+    folds = np.repeat([0, 1, 2], 4)
+    assert best_threshold(scores[:4], genuine[:4]) == pytest.approx(0.5)
+    t = cross_fold_thresholds(scores, genuine, folds)
+    assert t[0] == pytest.approx(0.0) and best_threshold(scores[4:], genuine[4:]) == pytest.approx(0.0)
+
+
+def test_c_score_is_eq_3_of_the_fitted_curve_and_grows_away_from_the_threshold():
+    from facesimxai.verification.calibration import c_score, cross_fold_c_scores
+
+    rng = np.random.default_rng(0)
+    genuine = np.r_[np.ones(300, bool), np.zeros(300, bool)]
+    scores = np.r_[rng.normal(0.6, 0.15, 300), rng.normal(0.2, 0.15, 300)]
+    folds = np.arange(600) % 5
+    c, clipped = cross_fold_c_scores(scores, genuine, folds, np.full(600, 0.4), n_bins=20)
+    assert c.min() >= 0.5 and c.max() <= 1 and clipped < 30
+    order = np.argsort(np.abs(scores - 0.4))
+    assert c[order[:50]].mean() < 0.7 < 0.95 < c[order[-50:]].mean()
+    # Eq. 3 by hand on a curve that is 1 / (1 + exp(-10 (s - 0.4))): accepted c, rejected 1 - c
+    params = np.array([1.0, 0.4, 10.0, 0.0])
+    got, n = c_score(np.array([0.6, 0.2]), 0.4, params)
+    np.testing.assert_allclose(got, [1 / (1 + np.exp(-2)), 1 - 1 / (1 + np.exp(2))])
+    assert n == 0

@@ -196,6 +196,35 @@ def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_run
         assert (a / "logs" / f"{rule}.log").stat().st_size > 0, rule
 
 
+def test_verification_stage_scores_every_pair_and_maps_the_sample(first_run):
+    """Pairs of held-out identities: fold-wise thresholds from the other folds, C-Scores in
+    [0.5, 1], error rates per fold and pooled, X-Maps of the least confident pairs in [-1, 1]."""
+    v = first_run / "verification"
+    pairs, scores = pd.read_parquet(v / "pairs.parquet"), pd.read_parquet(v / "scores.parquet")
+    assert len(pairs) == 48 and pairs["genuine"].sum() == 24 and set(pairs["fold"]) == {0, 1, 2}
+    identity = open_zarr(v / "faces.zarr")["identity"].to_numpy()
+    assert ((identity[pairs["a"]] == identity[pairs["b"]]) == pairs["genuine"]).all()
+    assert scores["c_score"].between(0.5, 1).all() and scores["similarity"].between(-1, 1).all()
+    assert (scores["accepted"] == (scores["similarity"] >= scores["threshold"])).all()
+    assert (scores.groupby("fold")["threshold"].nunique() == 1).all()
+    metrics = json.loads((v / "metrics.json").read_text())
+    assert set(metrics["folds"]) == {"0", "1", "2"} and metrics["pooled"]["n_impostor"] == 24
+    assert metrics["pooled"]["accuracy"] == pytest.approx(scores["correct"].mean())
+    assert metrics["pooled"]["fnmr_at_fmr"]["0.01"] is None  # 24 impostor pairs cannot resolve 1 %
+    xm = open_zarr(v / "xmaps.zarr")
+    assert xm["xmap"].dims == ("pair", "method", "side", "y", "x") and xm["xmap"].shape[:3] == (2, 3, 2)
+    maps = xm["xmap"].to_numpy()
+    assert np.isfinite(maps).all() and np.abs(maps).max() == pytest.approx(1.0) and np.abs(maps).max() <= 1
+    np.testing.assert_array_equal(maps[:, 2, 0], maps[:, 2, 1])  # method 3: co-located, one map for both
+    sampled = scores.set_index("pair_id").loc[xm["pair_id"].to_numpy()]
+    assert sorted(sampled["genuine"]) == [False, True]
+    for name in ("error_curves", "c_score_reliability", "xmaps"):
+        with Image.open(first_run / "figures" / "verification" / f"{name}.png") as im:
+            assert im.size[0] > 300
+    for rule in ("verification_pairs", "verification_scores", "verification_xmaps"):
+        assert (first_run / "logs" / f"{rule}.log").stat().st_size > 0
+
+
 def test_faithfulness_stage_compares_every_explainer_on_held_out_trials(first_run):
     res = first_run
     cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())["faithfulness"]

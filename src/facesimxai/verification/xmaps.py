@@ -13,7 +13,7 @@ three methods:
 Each distance's change from the intact pair's ``d_orig`` weights its patch mask (Eq. 9,
 ``S = sum_i (d_i - d_orig) M_i / N``), the per-size maps are averaged with 1/p² weights (Eq. 10),
 blurred with a Gaussian of sigma = stride and scaled to [-1, 1]. Positive = similar: occluding it
-*raised* the distance (the paper's convention; green in ``blend``).
+*raised* the distance (the paper's convention; green in ``figures.blend``, Algorithm 2).
 
 The scaling divides by the largest |value| of the map (the paper says only "normalisation to
 [-1, 1]"): a min-max rescale would move zero and turn an unimportant region into a similar or
@@ -22,13 +22,11 @@ dissimilar one.
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from matplotlib import colormaps
 from scipy.ndimage import gaussian_filter
 
 from facesimxai.explain.occlusion import OcclusionSettings, occluded_faces, patch_corners
@@ -131,22 +129,3 @@ def xmaps(a: OccludedEmbeddings, b: OccludedEmbeddings, method: int, blur: bool 
             total = gaussian_filter(total, sigma=img.stride, mode="nearest")
         out.append(scale_to_unit(total) if scale else total)
     return out[0], out[1]
-
-
-def blend(image: np.ndarray, smap: np.ndarray, cmap: str = "RdYlGn") -> np.ndarray:
-    """Algorithm 2: the map coloured by ``cmap`` (red = dissimilar, green = similar) gives hue
-    (HLS) and saturation (HSV), the face gives lightness (HLS). ``image`` is (H, W, 3) uint8 and
-    ``smap`` (H, W) in [-1, 1]; returns (H, W, 3) uint8.
-
-    Written per pixel with the standard library's ``colorsys`` because neither numpy nor
-    matplotlib has an HLS conversion; display only (one face is ~12,500 pixels at 112 px).
-    """
-    coloured = colormaps[cmap]((np.clip(smap, -1, 1) + 1) / 2)[..., :3]
-    img = image.astype(np.float64) / 255.0
-    out = np.empty_like(img)
-    for idx in np.ndindex(smap.shape):
-        _, lum, _ = colorsys.rgb_to_hls(*img[idx])
-        hue, _, _ = colorsys.rgb_to_hls(*coloured[idx])
-        _, sat, _ = colorsys.rgb_to_hsv(*coloured[idx])
-        out[idx] = colorsys.hls_to_rgb(hue, lum, sat)
-    return np.round(out * 255).astype(np.uint8)

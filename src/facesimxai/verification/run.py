@@ -1,0 +1,182 @@
+"""The verification stage's entry points: pairs → scores, thresholds, C-Scores and error rates →
+X-Maps of a sample of pairs. Each loads its inputs, calls the pure functions of this package and
+writes its outputs.
+
+``verification/faces.zarr``: ``image[image, y, x, channel]`` (uint8 at ``image_size``),
+``identity[image]`` and ``name[image]`` (the LFW relative path, or ``synthetic/<identity>_<k>``).
+``verification/pairs.parquet``: ``pair_id, fold, a, b, genuine`` (a, b index ``image``), plus
+``line`` for a pairs file. ``verification/scores.parquet``: per pair its cosine ``similarity``,
+the fold's ``threshold`` (chosen on the other folds), ``accepted``, ``correct`` and ``c_score``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from tqdm import tqdm
+
+from facesimxai.data.faces import FaceInputError, load_face_image
+from facesimxai.data.synthetic import Augmentation, pretrain_renders
+from facesimxai.io import atomic_path, open_zarr, write_json, write_parquet
+from facesimxai.verification.calibration import cross_fold_c_scores, cross_fold_thresholds
+from facesimxai.verification.metrics import per_fold_metrics
+from facesimxai.verification.pairs import read_lfw_pairs, synthetic_pairs
+
+log = logging.getLogger(__name__)
+
+
+def _write_faces(images: np.ndarray, identity: np.ndarray, names: list[str], out: Path | str, attrs: dict) -> None:
+    ds = xr.Dataset({"image": (("image", "y", "x", "channel"), images), "identity": ("image", identity),
+                     "name": ("image", np.array(names, object))}, attrs=attrs)
+    ds["image"].encoding["chunks"] = (min(256, max(1, len(images))), *images.shape[1:])
+    with atomic_path(out) as tmp:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+
+
+def build_pairs(*, cfg: dict, augment: dict, image_size: int, resize: str, faces_out: Path | str,
+                pairs_out: Path | str, workers: int = 1) -> pd.DataFrame:
+    """Render held-out synthetic identities (or read a pairs file and its images) and write the
+    face store and the pair table."""
+    if cfg["source"] == "synthetic":
+        syn = cfg["synthetic"]
+        images, identity, _, _ = pretrain_renders(syn["n_identities"], syn["renders_per_identity"], syn["seed"],
+                                                  image_size, Augmentation.from_config(augment), workers)
+        names = [f"synthetic/{i}_{k}" for k, i in enumerate(identity)]
+        pairs = synthetic_pairs(identity, cfg["n_pairs"], cfg["n_folds"], cfg["seed"])
+        _write_faces(images, identity, names, faces_out, {"source": "synthetic", "seed": syn["seed"]})
+    else:
+        pairs_file, folder = Path(cfg["lfw"]["pairs"]), Path(cfg["lfw"]["images"])
+        table = read_lfw_pairs(pairs_file)
+        names = sorted(set(table["image_a"]) | set(table["image_b"]))
+        index = {n: i for i, n in enumerate(names)}
+        first_line = {}
+        for col in ("image_a", "image_b"):
+            for n, ln in zip(table[col], table["line"], strict=True):
+                first_line.setdefault(n, ln)
+        images = []
+        for n in tqdm(names, desc="pair images", unit="image"):
+            if not (folder / n).is_file():
+                raise FaceInputError(f"{pairs_file}, line {first_line[n]}: image {folder / n} does not exist")
+            images.append(load_face_image(folder / n, image_size, resize))
+        identity = pd.factorize(np.array([n.split("/")[0] for n in names]))[0]
+        pairs = table.assign(a=table["image_a"].map(index), b=table["image_b"].map(index))
+        pairs = pairs[["pair_id", "fold", "a", "b", "genuine", "image_a", "image_b", "line"]]
+        _write_faces(np.stack(images), identity, names, faces_out, {"source": str(pairs_file)})
+    write_parquet(pairs, pairs_out)
+    log.info("%d genuine and %d impostor pairs in %d folds", pairs["genuine"].sum(), (~pairs["genuine"]).sum(),
+             pairs["fold"].nunique())
+    return pairs
+
+
+@torch.no_grad()
+def embed_images(backbone: Path | str, images: np.ndarray, layer: str, device: str,
+                 batch_size: int = 64) -> np.ndarray:
+    """(n, D) backbone outputs at ``layer`` for uint8 images (n, H, W, 3)."""
+    from facesimxai.models.backbone import load_backbone
+    from facesimxai.models.vgg import preprocess
+    from facesimxai.torch_utils import resolve_device
+
+    model, mode = load_backbone(backbone)
+    dev = resolve_device(device)
+    model = model.to(dev).eval()
+    out = []
+    for s in tqdm(range(0, len(images), batch_size), desc="embed", unit="batch"):
+        x = preprocess(images[s:s + batch_size], model.input_size, mode).to(dev)
+        out.append(model(x, until=layer).flatten(1).double().cpu().numpy())
+    return np.concatenate(out)
+
+
+def cosine_similarity(ea: np.ndarray, eb: np.ndarray) -> np.ndarray:
+    ea = ea / np.linalg.norm(ea, axis=1, keepdims=True).clip(1e-12)
+    eb = eb / np.linalg.norm(eb, axis=1, keepdims=True).clip(1e-12)
+    return np.sum(ea * eb, axis=1)
+
+
+def score_pairs(*, backbone: Path | str, faces: Path | str, pairs: Path | str, cfg: dict, layer: str,
+                device: str, scores_out: Path | str, metrics_out: Path | str) -> dict:
+    """Similarity of every pair, the fold-wise threshold and decision, C-Scores and error rates."""
+    ds = open_zarr(faces)
+    table = pd.read_parquet(pairs)
+    emb = embed_images(backbone, ds["image"].to_numpy(), layer, device)
+    sim = cosine_similarity(emb[table["a"].to_numpy()], emb[table["b"].to_numpy()])
+    genuine, folds = table["genuine"].to_numpy(bool), table["fold"].to_numpy()
+    threshold = cross_fold_thresholds(sim, genuine, folds)
+    accepted = sim >= threshold
+    correct = accepted == genuine
+    c_score, clipped = cross_fold_c_scores(sim, genuine, folds, threshold, cfg["c_score_bins"])
+    scores = table[["pair_id", "fold", "a", "b", "genuine"]].assign(
+        similarity=sim, threshold=threshold, accepted=accepted, correct=correct, c_score=c_score)
+    metrics = per_fold_metrics(sim, genuine, folds)
+    for f, m in metrics["folds"].items():
+        rows = folds == int(f)
+        m["accuracy"] = float(correct[rows].mean())
+        m["threshold"] = float(threshold[rows][0])
+    metrics["pooled"]["accuracy"] = float(correct.mean())
+    metrics.update({
+        "layer": layer, "n_pairs": len(table), "score": "cosine similarity (accept when ≥ threshold)",
+        "threshold": "per fold: the accuracy-maximising threshold on the other folds (LFW protocol)",
+        "c_score": {"bins": cfg["c_score_bins"], "mean": float(np.mean(c_score)),
+                    "mean_correct": float(np.mean(c_score[correct])) if correct.any() else None,
+                    "mean_wrong": float(np.mean(c_score[~correct])) if (~correct).any() else None,
+                    "clipped_to_half": int(clipped)},
+    })
+    write_parquet(scores, scores_out)
+    write_json(metrics, metrics_out)
+    log.info("verification at %s: AUC %.3f, EER %.3f, accuracy %.3f", layer, metrics["pooled"]["auc"],
+             metrics["pooled"]["eer"], metrics["pooled"]["accuracy"])
+    return metrics
+
+
+def xmap_sample(scores: pd.DataFrame, n_pairs: int) -> pd.DataFrame:
+    """The pairs that get X-Maps: the least confident genuine and impostor pairs (half each), the
+    cases a reviewer would look at first; deterministic (ties by pair id)."""
+    picked = [g.sort_values(["c_score", "pair_id"]).head((n_pairs + 1 - k) // 2)
+              for k, (_, g) in enumerate(scores.groupby("genuine", sort=False))]
+    return pd.concat(picked).sort_values("pair_id").reset_index(drop=True)
+
+
+def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, cfg: dict, layer: str,
+               device: str, out: Path | str) -> xr.Dataset:
+    """X-Maps (methods of ``cfg['methods']``) of the sampled pairs, each image's occluded
+    embeddings computed once (``xmap[pair, method, side, y, x]`` in [-1, 1])."""
+    from facesimxai.explain.occlusion import OcclusionSettings, black_fill
+    from facesimxai.models.backbone import load_backbone
+    from facesimxai.models.vgg import preprocess
+    from facesimxai.torch_utils import resolve_device
+    from facesimxai.verification.xmaps import occluded_embeddings, xmaps
+
+    sample = xmap_sample(pd.read_parquet(scores), cfg["n_pairs"])
+    images = open_zarr(faces)["image"]
+    model, mode = load_backbone(backbone)
+    dev = resolve_device(device)
+    model = model.to(dev).eval()
+    size = model.input_size
+    fill = black_fill(size, mode)
+    geometry = OcclusionSettings(patches=tuple(cfg["patches"]), stride=cfg["stride"], blur=True)
+
+    def embed(x: torch.Tensor) -> torch.Tensor:
+        return model(x.to(dev), until=layer).flatten(1)
+
+    cache = {}
+    for i in tqdm(np.unique(sample[["a", "b"]].to_numpy()), desc="occluded embeddings", unit="image"):
+        x = preprocess(images[int(i)].to_numpy()[None], size, mode)[0]
+        cache[int(i)] = occluded_embeddings(embed, x, fill, geometry)
+    methods = list(cfg["methods"])
+    maps = np.zeros((len(sample), len(methods), 2, size, size), np.float32)
+    for p, (a, b) in enumerate(sample[["a", "b"]].to_numpy()):
+        for m, method in enumerate(methods):
+            maps[p, m] = np.stack(xmaps(cache[int(a)], cache[int(b)], method))
+    ds = xr.Dataset({"xmap": (("pair", "method", "side", "y", "x"), maps)},
+                    coords={"pair_id": ("pair", sample["pair_id"].to_numpy()), "method": methods,
+                            "a": ("pair", sample["a"].to_numpy()), "b": ("pair", sample["b"].to_numpy())},
+                    attrs={"layer": layer, "patches": list(cfg["patches"]), "stride": cfg["stride"],
+                           "convention": "positive = similar: occluding the patch raised the cosine distance"})
+    with atomic_path(out) as tmp:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+    log.info("X-Maps of %d pairs from %d images' occluded embeddings", len(sample), len(cache))
+    return ds

@@ -1,0 +1,21 @@
+"""Targets and settings of the verification stage (its rules: workflow/rules/verification.smk)."""
+
+# What drawing the pairs reads (the rest of `verification` is read by later rules).
+VERIFICATION_PAIR_KEYS = ("lfw", "n_folds", "n_pairs", "seed", "source", "synthetic")
+VERIFY = f"{R}/verification"
+
+
+def verification_layer():
+    """The embedding layer: verification.layer, or the triplet models' core layer."""
+    return config["verification"]["layer"] or config["models"]["last_core_layer"]
+
+
+def verification_targets():
+    """Outputs of the verification stage, when it is enabled."""
+    if not config["verification"]["enabled"]:
+        return []
+    return [
+        f"{VERIFY}/metrics.json",
+        f"{VERIFY}/xmaps.zarr",
+        *(f"{R}/figures/verification/{name}.png" for name in ("error_curves", "c_score_reliability", "xmaps")),
+    ]

@@ -1,0 +1,98 @@
+"""Verification stage (seeds 001 and 004): pairs → similarity, thresholds, C-Scores and error
+rates → X-Maps → figures (rule → script → facesimxai.verification.*)."""
+
+
+include: "functions/verification.smk"
+
+
+rule verification_pairs:
+    output:
+        faces=directory(f"{VERIFY}/faces.zarr"),
+        pairs=f"{VERIFY}/pairs.parquet",
+    log:
+        f"{R}/logs/verification_pairs.log",
+    conda:
+        "../../envs/analysis.yaml"
+    threads: config["threads"]
+    params:
+        verification=settings("verification", VERIFICATION_PAIR_KEYS),
+        augment=config["pretrain"]["augment"],
+        image_size=config["image_size"],
+        resize=config["faces"]["resize"],
+    script:
+        "../../scripts/verification_pairs.py"
+
+
+rule verification_scores:
+    input:
+        backbone=rules.backbone.output.checkpoint,
+        faces=rules.verification_pairs.output.faces,
+        pairs=rules.verification_pairs.output.pairs,
+    output:
+        scores=f"{VERIFY}/scores.parquet",
+        metrics=f"{VERIFY}/metrics.json",
+    log:
+        f"{R}/logs/verification_scores.log",
+    conda:
+        "../../envs/torch.yaml"
+    resources:
+        gpu=gpus(),
+    params:
+        verification=settings("verification", ("c_score_bins",)),
+        layer=verification_layer(),
+        device=config["device"],
+    script:
+        "../../scripts/verification_scores.py"
+
+
+rule verification_xmaps:
+    input:
+        backbone=rules.backbone.output.checkpoint,
+        faces=rules.verification_pairs.output.faces,
+        scores=rules.verification_scores.output.scores,
+    output:
+        directory(f"{VERIFY}/xmaps.zarr"),
+    log:
+        f"{R}/logs/verification_xmaps.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+        runtime=60,
+    params:
+        xmaps=config["verification"]["xmaps"],
+        layer=verification_layer(),
+        device=config["device"],
+    script:
+        "../../scripts/verification_xmaps.py"
+
+
+rule verification_figures:
+    input:
+        faces=rules.verification_pairs.output.faces,
+        scores=rules.verification_scores.output.scores,
+        metrics=rules.verification_scores.output.metrics,
+        xmaps=rules.verification_xmaps.output[0],
+    output:
+        curves=report(
+            f"{R}/figures/verification/error_curves.png",
+            caption="../report/verification_curves.rst",
+            category="Verification",
+        ),
+        reliability=report(
+            f"{R}/figures/verification/c_score_reliability.png",
+            caption="../report/verification_reliability.rst",
+            category="Verification",
+        ),
+        xmaps=report(
+            f"{R}/figures/verification/xmaps.png",
+            caption="../report/verification_xmaps.rst",
+            category="Verification",
+        ),
+    log:
+        f"{R}/logs/verification_figures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../../scripts/verification_figures.py"
