@@ -227,3 +227,21 @@ def test_c_score_is_eq_3_of_the_fitted_curve_and_grows_away_from_the_threshold()
     got, n = c_score(np.array([0.6, 0.2]), 0.4, params)
     np.testing.assert_allclose(got, [1 / (1 + np.exp(-2)), 1 - 1 / (1 + np.exp(2))])
     assert n == 0
+
+
+def test_one_group_pairs_change_only_that_groups_pixels():
+    """The truth masks: a brow change touches a small part of the face, a skin change a large one,
+    and the base faces are the same in every pair of a base."""
+    from facesimxai.verification.truth import change_mask, single_group_pairs, truth_scores
+
+    bases, changed, table = single_group_pairs(1, seed=0, image_size=64)
+    assert len(bases) == 1 and len(changed) == 7 and table["base"].eq(0).all()
+    area = {g: change_mask(bases[0], changed[k], 64).mean() for k, g in enumerate(table["group"])}
+    assert 0 < area["brows"] < 0.1 < area["skin"] and all(a > 0 for a in area.values())
+    mask = np.zeros((4, 4), bool)
+    mask[0, 0] = True
+    smap = np.zeros((4, 4))
+    smap[0, 0], smap[3, 3] = -1.0, -1.0 / 3
+    got = truth_scores(smap, mask)
+    assert got == {"hit": True, "dissimilar_share": pytest.approx(0.75), "area_share": 1 / 16}
+    assert truth_scores(np.ones((4, 4)), mask)["hit"] is False  # no dissimilar point at all: no hit

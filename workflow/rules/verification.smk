@@ -68,8 +68,33 @@ rule verification_xmaps:
         "../../scripts/verification_xmaps.py"
 
 
+rule verification_truth:
+    input:
+        backbone=rules.backbone.output.checkpoint,
+    output:
+        table=f"{VERIFY}/truth.parquet",
+        summary=f"{VERIFY}/truth.json",
+    log:
+        f"{R}/logs/verification_truth.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: config["threads"]
+    resources:
+        gpu=gpus(),
+        runtime=60,
+    params:
+        truth=config["verification"]["truth"],
+        xmaps=config["verification"]["xmaps"],
+        image_size=config["image_size"],
+        layer=verification_layer(),
+        device=config["device"],
+    script:
+        "../../scripts/verification_truth.py"
+
+
 rule verification_figures:
     input:
+        truth=rules.verification_truth.output.summary,
         faces=rules.verification_pairs.output.faces,
         scores=rules.verification_scores.output.scores,
         metrics=rules.verification_scores.output.metrics,
@@ -88,6 +113,11 @@ rule verification_figures:
         xmaps=report(
             f"{R}/figures/verification/xmaps.png",
             caption="../report/verification_xmaps.rst",
+            category="Verification",
+        ),
+        truth=report(
+            f"{R}/figures/verification/truth.png",
+            caption="../report/verification_truth.rst",
             category="Verification",
         ),
     log:

@@ -121,9 +121,34 @@ def plot_xmaps(faces: Path | str, xmaps: Path | str, scores: Path | str, out: Pa
     save_figure(fig, out)
 
 
+def plot_truth(truth: Path | str, out: Path | str) -> None:
+    """Hit rate (bars) and dissimilar share against area share (dots) per group and method."""
+    summary = json.loads(Path(truth).read_text())
+    df = pd.DataFrame(summary["per_method_group"])
+    groups, methods = summary["groups"], sorted(df["method"].unique())
+    fig, (hit, share) = plt.subplots(1, 2, figsize=(11, 3.8))
+    width = 0.8 / len(methods)
+    for k, m in enumerate(methods):
+        g = df[df["method"] == m].set_index("group").loc[groups]
+        x = np.arange(len(groups)) + (k - (len(methods) - 1) / 2) * width
+        hit.bar(x, g["hit"], width, label=f"method {m} ({100 * summary['per_method'][str(m)]['hit_rate']:.0f}%)")
+        share.plot(x, g["dissimilar_share"], "o", label=f"method {m}")
+        share.plot(x, g["area_share"], "_", color="0.3", markersize=12, label="changed area" if k == 0 else None)
+    for ax, label in ((hit, "hit rate (minimum in the changed pixels)"),
+                      (share, "share of dissimilar mass in the changed pixels")):
+        ax.set_xticks(np.arange(len(groups)), groups)
+        ax.set(ylim=(0, 1.02), ylabel=label)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"X-Maps on impostor pairs differing in one parameter group ({summary['n_bases']} base faces)",
+                 fontsize=9)
+    save_figure(fig, out)
+
+
 def plot_verification(*, faces: Path | str, scores: Path | str, metrics: Path | str, xmaps: Path | str,
-                      curves_out: Path | str, reliability_out: Path | str, xmaps_out: Path | str) -> None:
-    """The verification stage's three figures."""
+                      truth: Path | str, curves_out: Path | str, reliability_out: Path | str,
+                      xmaps_out: Path | str, truth_out: Path | str) -> None:
+    """The verification stage's figures."""
     plot_error_curves(scores, metrics, curves_out)
     plot_c_score_reliability(scores, reliability_out)
     plot_xmaps(faces, xmaps, scores, xmaps_out)
+    plot_truth(truth, truth_out)

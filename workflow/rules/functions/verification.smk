@@ -17,5 +17,6 @@ def verification_targets():
     return [
         f"{VERIFY}/metrics.json",
         f"{VERIFY}/xmaps.zarr",
-        *(f"{R}/figures/verification/{name}.png" for name in ("error_curves", "c_score_reliability", "xmaps")),
+        f"{VERIFY}/truth.json",
+        *(f"{R}/figures/verification/{name}.png" for name in ("error_curves", "c_score_reliability", "xmaps", "truth")),
     ]
