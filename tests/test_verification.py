@@ -4,6 +4,7 @@ and the LFW pairs-file reader on both line formats and on bad lines."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -245,3 +246,34 @@ def test_one_group_pairs_change_only_that_groups_pixels():
     got = truth_scores(smap, mask)
     assert got == {"hit": True, "dissimilar_share": pytest.approx(0.75), "area_share": 1 / 16}
     assert truth_scores(np.ones((4, 4)), mask)["hit"] is False  # no dissimilar point at all: no hit
+
+
+def test_region_techniques_on_a_pair_credit_only_the_region_the_embedding_reads():
+    """An embedding that reads only region 1's pixels: removing any other region changes nothing,
+    so every technique gives them 0, and region 1 gets the whole similarity change."""
+    from facesimxai.verification.regions import PairScorer, pair_region_table, pair_sentence
+
+    masks = np.zeros((3, 4, 4), bool)
+    masks[0, :2, :2], masks[1, :2, 2:], masks[2, 2:, :] = True, True, True
+    region = torch.from_numpy(masks[1])
+
+    def embed(x: torch.Tensor) -> torch.Tensor:  # (n, 1, 4, 4) -> 2 units from region 1 only
+        v = x[:, 0][:, region]
+        return torch.stack([v.sum(1) + 0.1, (v * torch.tensor([4.0, -4.0, 2.0, -2.0])).sum(1)], dim=1)
+
+    a = torch.arange(16.0).reshape(1, 4, 4) / 16
+    b = torch.flip(a, dims=(2,))
+    zero = torch.zeros(1, 4, 4)
+    table = pair_region_table(PairScorer(embed, (a, b), (zero, zero), (masks, masks)), ["r0", "r1", "r2"])
+    imp = table.pivot(index="technique", columns="region", values="importance")
+    np.testing.assert_allclose(imp[["r0", "r2"]].to_numpy(), 0, atol=1e-12)
+    full = float(torch.nn.functional.cosine_similarity(embed(a[None]).double(), embed(b[None]).double()))
+    blank = float(torch.nn.functional.cosine_similarity(embed(zero[None]).double(), embed(zero[None]).double()))
+    assert abs(full - blank) > 1e-3
+    np.testing.assert_allclose(imp.loc[["single_removal", "greedy_removal"], "r1"], full - blank)
+    np.testing.assert_allclose(imp.loc["average", "r1"], np.sign(full - blank))
+    row = pd.Series({"pair_id": 7, "similarity": 0.9, "threshold": 0.5, "accepted": True, "correct": False,
+                     "c_score": 0.8})
+    text = pair_sentence(row, table.assign(pair_id=7))
+    assert text.startswith("Pair 7: similarity 0.90 is at or above the threshold 0.50, so the model says the same "
+                           "person (wrong; C-Score 0.80).")

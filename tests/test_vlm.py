@@ -538,3 +538,41 @@ def test_free_question_is_answered_from_the_table_and_recorded(tmp_path, tiny_mo
     cfg.write_text("vlm: {backend: none}\n")
     with pytest.raises(SystemExit, match="vlm.backend is none"):
         main(["explain-trial", "7", "--results", str(tmp_path), "--ask", "Why?", "--config", str(cfg)])
+
+
+def test_free_question_about_a_verification_pair_is_answered_from_its_tables(tmp_path, tiny_model, capsys):
+    """explain-pair prints the pair's decision, region table and sentence; --ask sends them (and
+    nothing else) to the backend and records the answer in verification/questions.parquet."""
+    from facesimxai.cli import explain_pair, main
+    from facesimxai.explanations.questions import ask_recorded
+    from facesimxai.faithfulness import TECHNIQUES
+    from facesimxai.verification.questions import pair_question_request
+    from facesimxai.verification.regions import pair_sentence
+
+    folder = tmp_path / "verification"
+    folder.mkdir()
+    scores = pd.DataFrame({"pair_id": [4], "fold": [0], "a": [1], "b": [2], "genuine": [True], "similarity": [0.8],
+                           "threshold": [0.6], "accepted": [True], "correct": [True], "c_score": [0.9]})
+    regions = pd.DataFrame([{"pair_id": 4, "technique": t, "region": r, "importance": v}
+                            for t in TECHNIQUES for r, v in (("mouth", 0.3), ("left_eye", -0.1))])
+    sentence = pair_sentence(scores.iloc[0], regions)
+    scores.to_parquet(folder / "scores.parquet")
+    regions.to_parquet(folder / "regions.parquet")
+    pd.DataFrame({"pair_id": [4], "sentence": [sentence], "reason": [None]}).to_parquet(folder / "sentences.parquet")
+    printed = explain_pair(4, tmp_path)
+    assert printed.startswith("pair 4: genuine, similarity 0.800, threshold 0.600, accepted (correct)")
+    assert "mouth" in printed and sentence in printed and "Regions that make the faces alike: mouth (+30%)" in sentence
+    with pytest.raises(SystemExit, match="pair 5 has no region table"):
+        explain_pair(5, tmp_path)
+    request = pair_question_request(scores.iloc[0], regions, "Which region mattered most?")
+    assert "mouth" in request.parts[0] and "0.8" in request.parts[0] and not request.images
+    log = folder / "questions.parquet"
+    record = ask_recorded(request, "Which region mattered most?", {}, log,
+                          backend=ScriptedBackend([Generation('{"answer": "The mouth."}')]))
+    assert record["valid"] and record["answer"] == "The mouth."
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"vlm: {{backend: transformers, model: {tiny_model}, device: cpu, max_tokens: 24}}\n")
+    main(["explain-pair", "4", "--results", str(tmp_path), "--ask", "Same person?", "--config", str(cfg)])
+    out = capsys.readouterr().out
+    assert "Q: Same person?" in out and ("from the table only" in out or "no valid answer (" in out)
+    assert list(pd.read_parquet(log)["question"]) == ["Which region mattered most?", "Same person?"]

@@ -218,6 +218,12 @@ def test_verification_stage_scores_every_pair_and_maps_the_sample(first_run):
     np.testing.assert_array_equal(maps[:, 2, 0], maps[:, 2, 1])  # method 3: co-located, one map for both
     sampled = scores.set_index("pair_id").loc[xm["pair_id"].to_numpy()]
     assert sorted(sampled["genuine"]) == [False, True]
+    regions, sentences = pd.read_parquet(v / "regions.parquet"), pd.read_parquet(v / "sentences.parquet")
+    assert sorted(sentences["pair_id"]) == sorted(xm["pair_id"].to_numpy())  # the X-Map sample
+    explained = sentences.dropna(subset=["sentence"])
+    assert len(explained) >= 1 and explained["sentence"].str.contains("so the model says").all()
+    assert (regions.groupby("pair_id").size() == 5 * 12).all()  # five techniques × 12 regions
+    assert set(regions["pair_id"]) == set(explained["pair_id"])
     truth = pd.read_parquet(v / "truth.parquet")  # 1 base face × 7 groups × 3 methods × 2 sides
     assert len(truth) == 42 and set(truth["group"]) == {"head", "eyes", "brows", "nose", "mouth", "skin", "hair"}
     assert truth["area_share"].between(0, 1, inclusive="neither").all()  # every group changes some pixels
@@ -226,7 +232,8 @@ def test_verification_stage_scores_every_pair_and_maps_the_sample(first_run):
     for name in ("error_curves", "c_score_reliability", "xmaps", "truth"):
         with Image.open(first_run / "figures" / "verification" / f"{name}.png") as im:
             assert im.size[0] > 300
-    for rule in ("verification_pairs", "verification_scores", "verification_xmaps", "verification_truth"):
+    for rule in ("verification_pairs", "verification_scores", "verification_xmaps", "verification_truth",
+                 "verification_landmarks", "verification_regions"):
         assert (first_run / "logs" / f"{rule}.log").stat().st_size > 0
 
 

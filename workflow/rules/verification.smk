@@ -68,6 +68,48 @@ rule verification_xmaps:
         "../../scripts/verification_xmaps.py"
 
 
+rule verification_landmarks:
+    input:
+        rules.verification_pairs.output.faces,
+    output:
+        directory(f"{VERIFY}/landmarks.zarr"),
+    log:
+        f"{R}/logs/verification_landmarks.log",
+    conda:
+        "../../envs/landmarks.yaml"
+    params:
+        landmarks=config["landmarks"],
+        input_size=config["backbone"]["input_size"],
+    script:
+        "../../scripts/verification_landmarks.py"
+
+
+rule verification_regions:
+    input:
+        backbone=rules.backbone.output.checkpoint,
+        faces=rules.verification_pairs.output.faces,
+        landmarks=rules.verification_landmarks.output[0],
+        scores=rules.verification_scores.output.scores,
+        regions=regions_file(),
+    output:
+        table=f"{VERIFY}/regions.parquet",
+        sentences=f"{VERIFY}/sentences.parquet",
+    log:
+        f"{R}/logs/verification_regions.log",
+    conda:
+        "../../envs/torch.yaml"
+    resources:
+        gpu=gpus(),
+    params:
+        regions=settings("regions", ("margin", "priority")),
+        baseline=config["faithfulness"]["baseline"],
+        n_pairs=config["verification"]["xmaps"]["n_pairs"],
+        layer=verification_layer(),
+        device=config["device"],
+    script:
+        "../../scripts/verification_regions.py"
+
+
 rule verification_truth:
     input:
         backbone=rules.backbone.output.checkpoint,

@@ -41,7 +41,13 @@ def question_request(rows: pd.DataFrame, question: str) -> VLMRequest:
 def ask_about_trial(rows: pd.DataFrame, question: str, vlm_cfg: dict, log_file: Path | str,
                     backend: Backend | None = None) -> dict:
     """Ask, record (appending to `log_file`) and return the record: answer, validity, prompt."""
-    request = question_request(rows, question)
+    return ask_recorded(question_request(rows, question), question, vlm_cfg, log_file, backend)
+
+
+def ask_recorded(request: VLMRequest, question: str, vlm_cfg: dict, log_file: Path | str,
+                 backend: Backend | None = None) -> dict:
+    """Send one text-only request with ``ANSWER_SCHEMA``, append question, prompt and answer to
+    ``log_file`` and return the record (shared by trial and verification-pair questions)."""
     backend = backend or make_backend(vlm_cfg)
     record = answer_rows([request], backend.generate([request]), backend)
     record.insert(0, "question", question.strip())
@@ -51,5 +57,5 @@ def ask_about_trial(rows: pd.DataFrame, question: str, vlm_cfg: dict, log_file: 
     log_file = Path(log_file)
     earlier = pd.read_parquet(log_file) if log_file.exists() else None
     write_parquet(pd.concat([earlier, record], ignore_index=True) if earlier is not None else record, log_file)
-    log.info("question on trial %d recorded in %s", request.trial_id, log_file)
+    log.info("question on %s recorded in %s", request.request_id, log_file)
     return record.iloc[0].to_dict()

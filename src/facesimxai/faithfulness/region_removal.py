@@ -49,14 +49,11 @@ class RegionScorer:
         return decision_score(self.fn.logits(combo).cpu(), target.repeat(len(sets)), kind).numpy()
 
 
-def region_importances(scorer: RegionScorer, trip_emb: torch.Tensor, target: torch.Tensor, kind: str) -> dict:
-    """Importance (n_regions,) of every region under each technique, for one trial."""
-    n = len(scorer.masks)
+def technique_importances(s, n: int) -> dict:
+    """Importance (n,) of every region under each technique, given ``s(list of removed-region
+    sets) -> scores``: any score of a set of removed regions (a triplet decision, a pair's
+    similarity), so triplets and verification pairs share one implementation."""
     everything = frozenset(range(n))
-
-    def s(sets):
-        return scorer.scores(trip_emb, target, sets, kind)
-
     base, none_removed = s([everything, frozenset()])
     out = {"single_removal": none_removed - s([frozenset({r}) for r in range(n)]),
            "single_aggregation": s([everything - {r} for r in range(n)]) - base}
@@ -75,3 +72,8 @@ def region_importances(scorer: RegionScorer, trip_emb: torch.Tensor, target: tor
         out[name] = imp
     out["average"] = np.mean([v / max(np.abs(v).sum(), 1e-12) for v in out.values()], axis=0)
     return out
+
+
+def region_importances(scorer: RegionScorer, trip_emb: torch.Tensor, target: torch.Tensor, kind: str) -> dict:
+    """Importance (n_regions,) of every region under each technique, for one trial."""
+    return technique_importances(lambda sets: scorer.scores(trip_emb, target, sets, kind), len(scorer.masks))

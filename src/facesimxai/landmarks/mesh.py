@@ -36,7 +36,7 @@ import xarray as xr
 
 from facesimxai.data.faces import load_faces, resize_square
 from facesimxai.errors import InputError
-from facesimxai.io import atomic_path, write_json
+from facesimxai.io import atomic_path, open_zarr, write_json
 from facesimxai.landmarks.region_definitions import N_POINTS
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,17 @@ def compute_unseen_landmarks(unseen: Path | str, input_size: int, cfg: dict, lan
     log.info("face mesh on %d of %d unseen faces (input %d px)", found.sum(), len(images), input_size)
     detected_at = input_size if cfg["detect_at"] == "input" else images.shape[1]
     return _write_store(np.arange(1, len(images) + 1), landmarks, score, input_size, detected_at,
+                        cfg["min_detection_confidence"], landmarks_out)
+
+
+def compute_store_landmarks(faces: Path | str, input_size: int, cfg: dict, landmarks_out: Path | str) -> xr.Dataset:
+    """Rule ``verification_landmarks``: the face mesh of every image of a store with
+    ``image[image, y, x, channel]`` (ids 0..n-1 in store order; NaN where none is found)."""
+    images = open_zarr(faces)["image"].to_numpy()
+    landmarks, score = detect_landmarks(images, input_size, cfg["min_detection_confidence"], cfg["detect_at"])
+    log.info("face mesh on %d of %d images (input %d px)", np.isfinite(score).sum(), len(images), input_size)
+    detected_at = input_size if cfg["detect_at"] == "input" else images.shape[1]
+    return _write_store(np.arange(len(images)), landmarks, score, input_size, detected_at,
                         cfg["min_detection_confidence"], landmarks_out)
 
 

@@ -18,5 +18,6 @@ def verification_targets():
         f"{VERIFY}/metrics.json",
         f"{VERIFY}/xmaps.zarr",
         f"{VERIFY}/truth.json",
+        f"{VERIFY}/sentences.parquet",
         *(f"{R}/figures/verification/{name}.png" for name in ("error_curves", "c_score_reliability", "xmaps", "truth")),
     ]
