@@ -277,3 +277,21 @@ def test_region_techniques_on_a_pair_credit_only_the_region_the_embedding_reads(
     text = pair_sentence(row, table.assign(pair_id=7))
     assert text.startswith("Pair 7: similarity 0.90 is at or above the threshold 0.50, so the model says the same "
                            "person (wrong; C-Score 0.80).")
+
+
+def test_similarity_curves_start_at_the_pair_and_end_at_the_baselines():
+    from facesimxai.verification.xmaps import similarity_curves
+
+    def emb(x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)[:, :3] + 0.1
+
+    a, b = torch.rand(1, 4, 4, generator=torch.Generator().manual_seed(0)), torch.rand(1, 4, 4)
+    za, zb = torch.zeros(1, 4, 4), torch.ones(1, 4, 4)
+    order = np.arange(16)
+    deletion, insertion = similarity_curves(emb, (a, b), (za, zb), (order, order), steps=4)
+    cos = torch.nn.functional.cosine_similarity
+    assert deletion[0] == pytest.approx(float(cos(emb(a[None]).double(), emb(b[None]).double())))
+    assert deletion[-1] == pytest.approx(float(cos(emb(za[None]).double(), emb(zb[None]).double())))
+    assert insertion[0] == pytest.approx(deletion[-1]) and insertion[-1] == pytest.approx(deletion[0])
+    # the first quarter (pixels 0-3) holds the embedding's three pixels: one step changes it fully
+    assert deletion[1] == pytest.approx(deletion[-1])

@@ -216,6 +216,11 @@ def test_verification_stage_scores_every_pair_and_maps_the_sample(first_run):
     maps = xm["xmap"].to_numpy()
     assert np.isfinite(maps).all() and np.abs(maps).max() == pytest.approx(1.0) and np.abs(maps).max() <= 1
     np.testing.assert_array_equal(maps[:, 2, 0], maps[:, 2, 1])  # method 3: co-located, one map for both
+    curves = xm["similarity_curve"].to_numpy()  # pair × (methods + random) × deletion/insertion × step
+    assert curves.shape == (2, 4, 2, 11) and np.isfinite(curves).all()
+    np.testing.assert_allclose(curves[:, :, 0, 0], curves[:, :, 1, -1], atol=1e-6)  # both end at the pair itself
+    faith = json.loads((v / "xmaps_faithfulness.json").read_text())
+    assert set(faith["per_order"]) == {"method_1", "method_2", "method_3", "random"}
     sampled = scores.set_index("pair_id").loc[xm["pair_id"].to_numpy()]
     assert sorted(sampled["genuine"]) == [False, True]
     regions, sentences = pd.read_parquet(v / "regions.parquet"), pd.read_parquet(v / "sentences.parquet")

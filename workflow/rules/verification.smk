@@ -51,7 +51,8 @@ rule verification_xmaps:
         faces=rules.verification_pairs.output.faces,
         scores=rules.verification_scores.output.scores,
     output:
-        directory(f"{VERIFY}/xmaps.zarr"),
+        xmaps=directory(f"{VERIFY}/xmaps.zarr"),
+        faithfulness=f"{VERIFY}/xmaps_faithfulness.json",
     log:
         f"{R}/logs/verification_xmaps.log",
     conda:
@@ -62,6 +63,7 @@ rule verification_xmaps:
         runtime=60,
     params:
         xmaps=config["verification"]["xmaps"],
+        baseline=config["faithfulness"]["baseline"],
         layer=verification_layer(),
         device=config["device"],
     script:
@@ -140,7 +142,7 @@ rule verification_figures:
         faces=rules.verification_pairs.output.faces,
         scores=rules.verification_scores.output.scores,
         metrics=rules.verification_scores.output.metrics,
-        xmaps=rules.verification_xmaps.output[0],
+        xmaps=rules.verification_xmaps.output.xmaps,
     output:
         curves=report(
             f"{R}/figures/verification/error_curves.png",

@@ -50,19 +50,25 @@ def fraction_counts(n: int, steps: int) -> np.ndarray:
 def pixel_curves(fn: TripletFunction, face: torch.Tensor, baseline: torch.Tensor, rel: np.ndarray,
                  trip_emb: torch.Tensor, target: torch.Tensor, steps: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Deletion and insertion curves (steps + 1 points each) of one trial."""
-    order = np.argsort(-rel.ravel(), kind="stable")
-    counts = fraction_counts(order.size, steps)
+    deleted, inserted = pixel_variants(face, baseline, np.argsort(-rel.ravel(), kind="stable"), steps)
+    scores = target_scores(fn, trip_emb, target, torch.cat([deleted, inserted]), kind).numpy()
+    return scores[: len(deleted)], scores[len(deleted):]
+
+
+def pixel_variants(face: torch.Tensor, baseline: torch.Tensor, order: np.ndarray,
+                   steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(deleted, inserted), each (steps + 1, C, H, W): the first pixels of ``order`` (flat indices)
+    replaced by the baseline, or the baseline with them restored, at equal fractions 0 … 1."""
     c = face.shape[0]
     flat_x, flat_b = face.reshape(c, -1), baseline.reshape(c, -1)
     deleted, inserted = [], []
-    for n in counts:
+    for n in fraction_counts(order.size, steps):
         top = torch.from_numpy(order[:n])
         d, i = flat_x.clone(), flat_b.clone()
         d[:, top], i[:, top] = flat_b[:, top], flat_x[:, top]
         deleted.append(d.reshape(face.shape))
         inserted.append(i.reshape(face.shape))
-    scores = target_scores(fn, trip_emb, target, torch.stack(deleted + inserted), kind).numpy()
-    return scores[: len(counts)], scores[len(counts):]
+    return torch.stack(deleted), torch.stack(inserted)
 
 
 def cell_sums(rel: np.ndarray, grid: int) -> tuple[np.ndarray, list[tuple[slice, slice]]]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
+from scipy.integrate import trapezoid
 from tqdm import tqdm
 
 from facesimxai.data.faces import FaceInputError, load_face_image
@@ -140,15 +141,17 @@ def xmap_sample(scores: pd.DataFrame, n_pairs: int) -> pd.DataFrame:
     return pd.concat(picked).sort_values("pair_id").reset_index(drop=True)
 
 
-def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, cfg: dict, layer: str,
-               device: str, out: Path | str) -> xr.Dataset:
+def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, cfg: dict, baseline: str,
+               layer: str, device: str, out: Path | str, faithfulness_out: Path | str) -> xr.Dataset:
     """X-Maps (methods of ``cfg['methods']``) of the sampled pairs, each image's occluded
-    embeddings computed once (``xmap[pair, method, side, y, x]`` in [-1, 1])."""
+    embeddings computed once (``xmap[pair, method, side, y, x]`` in [-1, 1]), and their
+    faithfulness: deletion and insertion curves of the pair's similarity against a random order."""
     from facesimxai.explain.occlusion import OcclusionSettings, black_fill
+    from facesimxai.faithfulness.maps import baseline_faces
     from facesimxai.models.backbone import load_backbone
     from facesimxai.models.vgg import preprocess
     from facesimxai.torch_utils import resolve_device
-    from facesimxai.verification.xmaps import occluded_embeddings, xmaps
+    from facesimxai.verification.xmaps import occluded_embeddings, similarity_curves, xmaps
 
     sample = xmap_sample(pd.read_parquet(scores), cfg["n_pairs"])
     images = open_zarr(faces)["image"]
@@ -168,17 +171,43 @@ def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, c
         cache[int(i)] = occluded_embeddings(embed, x, fill, geometry)
     methods = list(cfg["methods"])
     maps = np.zeros((len(sample), len(methods), 2, size, size), np.float32)
-    for p, (a, b) in enumerate(sample[["a", "b"]].to_numpy()):
+    steps = cfg["faithfulness_steps"]
+    curves = np.zeros((len(sample), len(methods) + 1, 2, steps + 1))  # last "method": random order
+    rng = np.random.default_rng(cfg["seed"])
+    for p, (a, b) in enumerate(tqdm(sample[["a", "b"]].to_numpy(), desc="X-Maps", unit="pair")):
+        x = [preprocess(images[int(i)].to_numpy()[None], size, mode)[0] for i in (a, b)]
+        base = tuple(baseline_faces(torch.stack(x), baseline, mode))
         for m, method in enumerate(methods):
             maps[p, m] = np.stack(xmaps(cache[int(a)], cache[int(b)], method))
-    ds = xr.Dataset({"xmap": (("pair", "method", "side", "y", "x"), maps)},
+            orders = tuple(np.argsort(-maps[p, m, side].ravel(), kind="stable") for side in (0, 1))
+            curves[p, m] = np.stack(similarity_curves(embed, tuple(x), base, orders, steps))
+        orders = tuple(rng.permutation(size * size) for _ in (0, 1))
+        curves[p, -1] = np.stack(similarity_curves(embed, tuple(x), base, orders, steps))
+    areas = trapezoid(curves, dx=1 / steps, axis=-1)  # (pair, method + random, deletion/insertion)
+    ds = xr.Dataset({"xmap": (("pair", "method", "side", "y", "x"), maps),
+                     "similarity_curve": (("pair", "order", "curve", "step"), curves.astype(np.float32))},
                     coords={"pair_id": ("pair", sample["pair_id"].to_numpy()), "method": methods,
-                            "a": ("pair", sample["a"].to_numpy()), "b": ("pair", sample["b"].to_numpy())},
+                            "a": ("pair", sample["a"].to_numpy()), "b": ("pair", sample["b"].to_numpy()),
+                            "order": np.array([*(f"method_{m}" for m in methods), "random"], object),
+                            "curve": np.array(["deletion", "insertion"], object)},
                     attrs={"layer": layer, "patches": list(cfg["patches"]), "stride": cfg["stride"],
-                           "convention": "positive = similar: occluding the patch raised the cosine distance"})
+                           "convention": "positive = similar: occluding the patch raised the cosine distance",
+                           "curves": f"cosine similarity with the most similar pixels first replaced by the "
+                                     f"{baseline} baseline (deletion) or restored into it (insertion), "
+                                     f"both images at once; random: a seeded random order"})
     with atomic_path(out) as tmp:
         ds.to_zarr(tmp, mode="w", consolidated=False)
+    summary = {"n_pairs": len(sample), "steps": steps, "baseline": baseline,
+               "faithful_if": "deletion area below random's and insertion area above it",
+               "per_order": {str(o): {"deletion_area": float(areas[:, k, 0].mean()),
+                                      "insertion_area": float(areas[:, k, 1].mean()),
+                                      "deletion_below_random": float(np.mean(areas[:, k, 0] < areas[:, -1, 0])),
+                                      "insertion_above_random": float(np.mean(areas[:, k, 1] > areas[:, -1, 1]))}
+                             for k, o in enumerate(ds["order"].values)}}
+    write_json(summary, faithfulness_out)
     log.info("X-Maps of %d pairs from %d images' occluded embeddings", len(sample), len(cache))
+    for o, v in summary["per_order"].items():
+        log.info("%s: deletion area %.3f, insertion area %.3f", o, v["deletion_area"], v["insertion_area"])
     return ds
 
 

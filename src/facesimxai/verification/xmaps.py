@@ -129,3 +129,18 @@ def xmaps(a: OccludedEmbeddings, b: OccludedEmbeddings, method: int, blur: bool 
             total = gaussian_filter(total, sigma=img.stride, mode="nearest")
         out.append(scale_to_unit(total) if scale else total)
     return out[0], out[1]
+
+
+@torch.no_grad()
+def similarity_curves(embed: Embed, faces: tuple[torch.Tensor, torch.Tensor],
+                      baselines: tuple[torch.Tensor, torch.Tensor], orders: tuple[np.ndarray, np.ndarray],
+                      steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deletion and insertion curves of a pair's cosine similarity: both images' pixels replaced
+    by (or restored from) the baseline in their own ``orders`` (flat indices, most similar
+    first), at the same fractions 0 … 1 (steps + 1 points each)."""
+    from facesimxai.faithfulness.perturbation import pixel_variants
+
+    (da, ia), (db, ib) = (pixel_variants(f, b, o, steps) for f, b, o in zip(faces, baselines, orders, strict=True))
+    ea, eb = embed(torch.cat([da, ia])).double().cpu(), embed(torch.cat([db, ib])).double().cpu()
+    sim = torch.nn.functional.cosine_similarity(ea, eb, dim=1).numpy()
+    return sim[: steps + 1], sim[steps + 1:]

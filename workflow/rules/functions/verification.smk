@@ -17,6 +17,7 @@ def verification_targets():
     return [
         f"{VERIFY}/metrics.json",
         f"{VERIFY}/xmaps.zarr",
+        f"{VERIFY}/xmaps_faithfulness.json",
         f"{VERIFY}/truth.json",
         f"{VERIFY}/sentences.parquet",
         *(f"{R}/figures/verification/{name}.png" for name in ("error_curves", "c_score_reliability", "xmaps", "truth")),
