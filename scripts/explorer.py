@@ -11,4 +11,7 @@ with rule_logging(snakemake.log[0]):
                    snakemake.input.manifest, snakemake.output[0],
                    max_trials=snakemake.params.max_trials, chunk_rows=snakemake.params.chunk_rows,
                    confidence=snakemake.input.confidence, explanations=snakemake.input.explanations,
-                   vlm=snakemake.input.get("vlm"))
+                   vlm=snakemake.input.get("vlm"),
+                   verification={k: snakemake.input[f"pair_{k}"]
+                                 for k in ("scores", "faces", "xmaps", "regions", "sentences")}
+                   if "pair_scores" in snakemake.input.keys() else None)

@@ -1,7 +1,7 @@
-"""Rule verification_pairs → facesimxai.verification.run.build_pairs."""
+"""Rule verification_pairs → facesimxai.verification.pairs.build_pairs."""
 
 from facesimxai.logs import rule_logging
-from facesimxai.verification.run import build_pairs
+from facesimxai.verification.pairs import build_pairs
 
 with rule_logging(snakemake.log[0]):  # noqa: F821 (injected by Snakemake)
     build_pairs(

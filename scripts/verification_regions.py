@@ -11,4 +11,5 @@ with rule_logging(snakemake.log[0]):  # noqa: F821 (injected by Snakemake)
         baseline=snakemake.params.baseline, n_pairs=snakemake.params.n_pairs,  # noqa: F821
         layer=snakemake.params.layer, device=snakemake.params.device,  # noqa: F821
         table_out=snakemake.output.table, sentences_out=snakemake.output.sentences,  # noqa: F821
+        threads=snakemake.threads,  # noqa: F821
     )

@@ -9,4 +9,5 @@ with rule_logging(snakemake.log[0]):  # noqa: F821 (injected by Snakemake)
         cfg=snakemake.params.verification, layer=snakemake.params.layer,  # noqa: F821
         device=snakemake.params.device, scores_out=snakemake.output.scores,  # noqa: F821
         metrics_out=snakemake.output.metrics,  # noqa: F821
+        threads=snakemake.threads,  # noqa: F821
     )

@@ -9,4 +9,5 @@ with rule_logging(snakemake.log[0]):  # noqa: F821 (injected by Snakemake)
         cfg=snakemake.params.xmaps, baseline=snakemake.params.baseline, layer=snakemake.params.layer,  # noqa: F821
         device=snakemake.params.device, out=snakemake.output.xmaps,  # noqa: F821
         faithfulness_out=snakemake.output.faithfulness,  # noqa: F821
+        threads=snakemake.threads,  # noqa: F821
     )

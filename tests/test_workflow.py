@@ -333,6 +333,15 @@ def test_explorer_in_headless_chromium(first_run, tmp_path):
     assert f"img/overlays/hum/lrp/{trial}_" in page and (site / overlays[0][0]).exists()
     face = dom(browser, f"{(site / 'face.html').as_uri()}?id=1")
     assert 'data-images-ready="1"' in face
+    # verification pairs (issue 26): the table filters, and a pair of the X-Map sample opens with
+    # both images and every method's two X-Maps loaded
+    assert meta["pairs"]["n_pairs"] == 48 and len(meta["pairs"]["viewer"]) == 2
+    wrong = dom(browser, f"{(site / 'pairs.html').as_uri()}?outcome=wrong")
+    n_wrong = int((~pd.read_parquet(res / "verification" / "scores.parquet")["correct"]).sum())
+    assert 'data-ready="1"' in wrong and f'data-rows="{n_wrong}"' in wrong
+    pair = dom(browser, f"{(site / 'pair.html').as_uri()}?id={meta['pairs']['viewer'][0]}")
+    assert 'data-images-ready="1"' in pair and "data-error" not in pair
+    assert len(re.findall(r'<img src="img/pairs/[^"]+"[^>]*data-loaded="1"', pair)) == 2 + 3 * 2
     # negative control (issue 24): with one image gone the page must not report itself ready
     broken = tmp_path / "explorer"
     shutil.copytree(site, broken)
@@ -345,6 +354,8 @@ def test_explorer_in_headless_chromium(first_run, tmp_path):
         screenshot(browser, f"{(site / 'index.html').as_uri()}?filter=hum_wrong", out_dir / "explorer_table.png")
         screenshot(browser, f"{(site / 'trial.html').as_uri()}?id={trial}", out_dir / "explorer_trial.png")
         screenshot(browser, f"{(site / 'face.html').as_uri()}?id=1", out_dir / "explorer_face.png")
+        screenshot(browser, f"{(site / 'pair.html').as_uri()}?id={meta['pairs']['viewer'][0]}",
+                   out_dir / "explorer_pair.png")
     with Image.open(res / "screenshots" / "explorer_trial.png") as im:
         assert im.size == (1300, 1000)
 

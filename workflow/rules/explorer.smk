@@ -8,6 +8,7 @@ only for the trials the explorer links (explorer.max_trials), never for every tr
 rule explorer:
     input:
         **({"vlm": f"{R}/vlm/comparison.parquet"} if vlm_enabled() else {}),
+        **(verification_explorer_inputs() if config["verification"]["enabled"] else {}),
         stores=heatmap_stores(),
         face_stores=heatmap_stores("_faces"),
         regions=region_tables("trials"),

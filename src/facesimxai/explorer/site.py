@@ -21,6 +21,7 @@ from tqdm import tqdm
 from facesimxai.artifacts import heatmaps
 from facesimxai.artifacts.heatmaps import map_size, open_heatmaps, read_face_maps, read_position_maps
 from facesimxai.artifacts.region_tables import ranked_shares, target_rows
+from facesimxai.explorer.pairs import write_pair_pages
 from facesimxai.explorer.table import select_for_viewer, trial_table
 from facesimxai.io import atomic_path
 from facesimxai.plotting import CMAP, write_overlay
@@ -56,9 +57,11 @@ def _region_shares(path: Path | None, trial_ids: list[int]) -> dict[int, list]:
 def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[tuple[str, str], Path | str],
                    region_tables: dict[tuple[str, str], Path | str], manifest: Path | str, out: Path | str,
                    max_trials: int = 300, chunk_rows: int = 5000, vlm: Path | str | None = None,
-                   confidence: Path | str | None = None, explanations: Path | str | None = None) -> dict:
+                   confidence: Path | str | None = None, explanations: Path | str | None = None,
+                   verification: dict | None = None) -> dict:
     """Build the explorer into `out` (written beside it, moved into place only when complete:
-    never half a site)."""
+    never half a site); ``verification`` (scores, faces, xmaps, regions, sentences files) adds
+    the pair pages."""
     opened = {key: open_heatmaps(path) for key, path in stores.items()}
     models = list(dict.fromkeys(m for m, _ in opened))
     explainers = list(dict.fromkeys(e for _, e in opened))
@@ -70,9 +73,10 @@ def build_explorer(stores: dict[tuple[str, str], Path | str], face_stores: dict[
         maps = _write_overlays(site, opened, stores, region_tables, viewer)
         _write_trial_pages(site, table, viewer, models, calibrated, _sentences(explanations), maps)
         faces = _write_faces(site, pd.read_parquet(manifest), Path(manifest).parent, face_stores)
+        pairs = write_pair_pages(site, verification)
         meta = {"models": models, "model_names": {m: display_name(m) for m in models}, "explainers": explainers,
                 "columns": columns, "n_trials": len(table), "chunks": chunks, "viewer": sorted(viewer),
-                "faces": faces, "cmap": CMAP, "map_size": list(map_size(next(iter(opened.values()))))}
+                "faces": faces, "pairs": pairs, "cmap": CMAP, "map_size": list(map_size(next(iter(opened.values()))))}
         (site / "data" / "meta.js").write_text(_js("FSX.setMeta", meta))
         for asset in STATIC.iterdir():
             shutil.copy2(asset, site / asset.name)

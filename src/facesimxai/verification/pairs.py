@@ -9,12 +9,20 @@ set index is the fold. Any other line stops the reading with the file and line n
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xarray as xr
+from tqdm import tqdm
 
+from facesimxai.data.faces import FaceInputError, load_face_image
+from facesimxai.data.synthetic import Augmentation, pretrain_renders
 from facesimxai.errors import InputError
+from facesimxai.io import atomic_path, write_parquet
+
+log = logging.getLogger(__name__)
 
 PAIR_COLUMNS = ("pair_id", "fold", "a", "b", "genuine")
 
@@ -111,3 +119,46 @@ def synthetic_pairs(identity: np.ndarray, n_pairs: int, n_folds: int, seed: int)
                 rows.append({"fold": fold, "a": key[0], "b": key[1], "genuine": genuine})
                 made += 1
     return pd.DataFrame(rows).reset_index(names="pair_id")[list(PAIR_COLUMNS)]
+
+
+def _write_faces(images: np.ndarray, identity: np.ndarray, names: list[str], out: Path | str, attrs: dict) -> None:
+    ds = xr.Dataset({"image": (("image", "y", "x", "channel"), images), "identity": ("image", identity),
+                     "name": ("image", np.array(names, object))}, attrs=attrs)
+    ds["image"].encoding["chunks"] = (min(256, max(1, len(images))), *images.shape[1:])
+    with atomic_path(out) as tmp:
+        ds.to_zarr(tmp, mode="w", consolidated=False)
+
+
+def build_pairs(*, cfg: dict, augment: dict, image_size: int, resize: str, faces_out: Path | str,
+                pairs_out: Path | str, workers: int = 1) -> pd.DataFrame:
+    """Render held-out synthetic identities (or read a pairs file and its images) and write the
+    face store and the pair table."""
+    if cfg["source"] == "synthetic":
+        syn = cfg["synthetic"]
+        images, identity, _, _ = pretrain_renders(syn["n_identities"], syn["renders_per_identity"], syn["seed"],
+                                                  image_size, Augmentation.from_config(augment), workers)
+        names = [f"synthetic/{i}_{k}" for k, i in enumerate(identity)]
+        pairs = synthetic_pairs(identity, cfg["n_pairs"], cfg["n_folds"], cfg["seed"])
+        _write_faces(images, identity, names, faces_out, {"source": "synthetic", "seed": syn["seed"]})
+    else:
+        pairs_file, folder = Path(cfg["lfw"]["pairs"]), Path(cfg["lfw"]["images"])
+        table = read_lfw_pairs(pairs_file)
+        names = sorted(set(table["image_a"]) | set(table["image_b"]))
+        index = {n: i for i, n in enumerate(names)}
+        first_line = {}
+        for col in ("image_a", "image_b"):
+            for n, ln in zip(table[col], table["line"], strict=True):
+                first_line.setdefault(n, ln)
+        images = []
+        for n in tqdm(names, desc="pair images", unit="image"):
+            if not (folder / n).is_file():
+                raise FaceInputError(f"{pairs_file}, line {first_line[n]}: image {folder / n} does not exist")
+            images.append(load_face_image(folder / n, image_size, resize))
+        identity = pd.factorize(np.array([n.split("/")[0] for n in names]))[0]
+        pairs = table.assign(a=table["image_a"].map(index), b=table["image_b"].map(index))
+        pairs = pairs[["pair_id", "fold", "a", "b", "genuine", "image_a", "image_b", "line"]]
+        _write_faces(np.stack(images), identity, names, faces_out, {"source": str(pairs_file)})
+    write_parquet(pairs, pairs_out)
+    log.info("%d genuine and %d impostor pairs in %d folds", pairs["genuine"].sum(), (~pairs["genuine"]).sum(),
+             pairs["fold"].nunique())
+    return pairs

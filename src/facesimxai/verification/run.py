@@ -1,6 +1,7 @@
-"""The verification stage's entry points: pairs → scores, thresholds, C-Scores and error rates →
-X-Maps of a sample of pairs. Each loads its inputs, calls the pure functions of this package and
-writes its outputs.
+"""The verification stage's torch entry points: scores, thresholds, C-Scores and error rates →
+X-Maps of a sample of pairs → region tables → the truth check (the pairs themselves:
+``pairs.build_pairs``, torch-free for the analysis env). Each loads its inputs, calls the pure
+functions of this package and writes its outputs.
 
 ``verification/faces.zarr``: ``image[image, y, x, channel]`` (uint8 at ``image_size``),
 ``identity[image]`` and ``name[image]`` (the LFW relative path, or ``synthetic/<identity>_<k>``).
@@ -21,57 +22,12 @@ import xarray as xr
 from scipy.integrate import trapezoid
 from tqdm import tqdm
 
-from facesimxai.data.faces import FaceInputError, load_face_image
-from facesimxai.data.synthetic import Augmentation, pretrain_renders
 from facesimxai.io import atomic_path, open_zarr, write_json, write_parquet
+from facesimxai.torch_utils import seed_everything
 from facesimxai.verification.calibration import cross_fold_c_scores, cross_fold_thresholds
 from facesimxai.verification.metrics import per_fold_metrics
-from facesimxai.verification.pairs import read_lfw_pairs, synthetic_pairs
 
 log = logging.getLogger(__name__)
-
-
-def _write_faces(images: np.ndarray, identity: np.ndarray, names: list[str], out: Path | str, attrs: dict) -> None:
-    ds = xr.Dataset({"image": (("image", "y", "x", "channel"), images), "identity": ("image", identity),
-                     "name": ("image", np.array(names, object))}, attrs=attrs)
-    ds["image"].encoding["chunks"] = (min(256, max(1, len(images))), *images.shape[1:])
-    with atomic_path(out) as tmp:
-        ds.to_zarr(tmp, mode="w", consolidated=False)
-
-
-def build_pairs(*, cfg: dict, augment: dict, image_size: int, resize: str, faces_out: Path | str,
-                pairs_out: Path | str, workers: int = 1) -> pd.DataFrame:
-    """Render held-out synthetic identities (or read a pairs file and its images) and write the
-    face store and the pair table."""
-    if cfg["source"] == "synthetic":
-        syn = cfg["synthetic"]
-        images, identity, _, _ = pretrain_renders(syn["n_identities"], syn["renders_per_identity"], syn["seed"],
-                                                  image_size, Augmentation.from_config(augment), workers)
-        names = [f"synthetic/{i}_{k}" for k, i in enumerate(identity)]
-        pairs = synthetic_pairs(identity, cfg["n_pairs"], cfg["n_folds"], cfg["seed"])
-        _write_faces(images, identity, names, faces_out, {"source": "synthetic", "seed": syn["seed"]})
-    else:
-        pairs_file, folder = Path(cfg["lfw"]["pairs"]), Path(cfg["lfw"]["images"])
-        table = read_lfw_pairs(pairs_file)
-        names = sorted(set(table["image_a"]) | set(table["image_b"]))
-        index = {n: i for i, n in enumerate(names)}
-        first_line = {}
-        for col in ("image_a", "image_b"):
-            for n, ln in zip(table[col], table["line"], strict=True):
-                first_line.setdefault(n, ln)
-        images = []
-        for n in tqdm(names, desc="pair images", unit="image"):
-            if not (folder / n).is_file():
-                raise FaceInputError(f"{pairs_file}, line {first_line[n]}: image {folder / n} does not exist")
-            images.append(load_face_image(folder / n, image_size, resize))
-        identity = pd.factorize(np.array([n.split("/")[0] for n in names]))[0]
-        pairs = table.assign(a=table["image_a"].map(index), b=table["image_b"].map(index))
-        pairs = pairs[["pair_id", "fold", "a", "b", "genuine", "image_a", "image_b", "line"]]
-        _write_faces(np.stack(images), identity, names, faces_out, {"source": str(pairs_file)})
-    write_parquet(pairs, pairs_out)
-    log.info("%d genuine and %d impostor pairs in %d folds", pairs["genuine"].sum(), (~pairs["genuine"]).sum(),
-             pairs["fold"].nunique())
-    return pairs
 
 
 @torch.no_grad()
@@ -99,8 +55,9 @@ def cosine_similarity(ea: np.ndarray, eb: np.ndarray) -> np.ndarray:
 
 
 def score_pairs(*, backbone: Path | str, faces: Path | str, pairs: Path | str, cfg: dict, layer: str,
-                device: str, scores_out: Path | str, metrics_out: Path | str) -> dict:
+                device: str, scores_out: Path | str, metrics_out: Path | str, threads: int = 1) -> dict:
     """Similarity of every pair, the fold-wise threshold and decision, C-Scores and error rates."""
+    seed_everything(0, threads)
     ds = open_zarr(faces)
     table = pd.read_parquet(pairs)
     emb = embed_images(backbone, ds["image"].to_numpy(), layer, device)
@@ -142,7 +99,8 @@ def xmap_sample(scores: pd.DataFrame, n_pairs: int) -> pd.DataFrame:
 
 
 def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, cfg: dict, baseline: str,
-               layer: str, device: str, out: Path | str, faithfulness_out: Path | str) -> xr.Dataset:
+               layer: str, device: str, out: Path | str, faithfulness_out: Path | str,
+               threads: int = 1) -> xr.Dataset:
     """X-Maps (methods of ``cfg['methods']``) of the sampled pairs, each image's occluded
     embeddings computed once (``xmap[pair, method, side, y, x]`` in [-1, 1]), and their
     faithfulness: deletion and insertion curves of the pair's similarity against a random order."""
@@ -153,6 +111,7 @@ def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, c
     from facesimxai.torch_utils import resolve_device
     from facesimxai.verification.xmaps import occluded_embeddings, similarity_curves, xmaps
 
+    seed_everything(cfg["seed"], threads)
     sample = xmap_sample(pd.read_parquet(scores), cfg["n_pairs"])
     images = open_zarr(faces)["image"]
     model, mode = load_backbone(backbone)
@@ -222,6 +181,7 @@ def truth_check(*, backbone: Path | str, cfg: dict, xmaps_cfg: dict, image_size:
     from facesimxai.verification.truth import change_mask, single_group_pairs, truth_scores
     from facesimxai.verification.xmaps import occluded_embeddings, xmaps
 
+    seed_everything(cfg["seed"], workers)
     bases, changed, table = single_group_pairs(cfg["n_bases"], cfg["seed"], image_size, workers)
     model, mode = load_backbone(backbone)
     dev = resolve_device(device)
@@ -269,7 +229,7 @@ def truth_check(*, backbone: Path | str, cfg: dict, xmaps_cfg: dict, image_size:
 
 def explain_pairs(*, backbone: Path | str, faces: Path | str, landmarks: Path | str, scores: Path | str,
                   regions_file: Path | str, regions_cfg: dict, baseline: str, n_pairs: int, layer: str,
-                  device: str, table_out: Path | str, sentences_out: Path | str) -> pd.DataFrame:
+                  device: str, table_out: Path | str, sentences_out: Path | str, threads: int = 1) -> pd.DataFrame:
     """Seed 004's region table (five techniques × 12 regions) and a sentence for each pair of the
     X-Map sample; pairs with an image without a face mesh are listed with the reason instead."""
     from facesimxai.faithfulness.maps import baseline_faces
@@ -279,6 +239,7 @@ def explain_pairs(*, backbone: Path | str, faces: Path | str, landmarks: Path | 
     from facesimxai.torch_utils import resolve_device
     from facesimxai.verification.regions import PairScorer, image_region_masks, pair_region_table, pair_sentence
 
+    seed_everything(0, threads)
     table = pd.read_parquet(scores)
     sample = xmap_sample(table, n_pairs)
     images = open_zarr(faces)["image"]

@@ -22,3 +22,14 @@ def verification_targets():
         f"{VERIFY}/sentences.parquet",
         *(f"{R}/figures/verification/{name}.png" for name in ("error_curves", "c_score_reliability", "xmaps", "truth")),
     ]
+
+
+def verification_explorer_inputs():
+    """The verification files the explorer's pair pages read (keys: pair_<what>)."""
+    return {
+        "pair_scores": rules.verification_scores.output.scores,
+        "pair_faces": rules.verification_pairs.output.faces,
+        "pair_xmaps": rules.verification_xmaps.output.xmaps,
+        "pair_regions": rules.verification_regions.output.table,
+        "pair_sentences": rules.verification_regions.output.sentences,
+    }

@@ -1,8 +1,10 @@
 // FaceSimXAI explorer: static pages fed by data/*.js files (FSX.* calls), so it opens from disk.
 // State lives in the URL (?filter=…&split=…&face=…&sort=…&page=…, ?id=…) so views can be linked.
 "use strict";
-const FSX = { meta: null, rows: [], trial: null, waiting: {} };
+const FSX = { meta: null, rows: [], trial: null, pairs: null, pair: null, waiting: {} };
 FSX.setMeta = (m) => { FSX.meta = m; };
+FSX.setPairs = (p) => { FSX.pairs = p; };
+FSX.setPair = (p) => { FSX.pair = p; };
 FSX.addTrials = (rows) => { FSX.rows.push(...rows); };
 FSX.setTrial = (t) => { FSX.trial = t; };
 
@@ -224,5 +226,86 @@ async function facePage() {
   document.body.dataset.ready = "1";
 }
 
-const PAGES = { index: indexPage, trial: trialPage, face: facePage };
+// ---- verification pairs -------------------------------------------------------------------
+async function pairsPage() {
+  await loadScript("data/pairs.js");
+  const P = FSX.pairs;
+  const c = Object.fromEntries(P.columns.map((name, i) => [name, i]));
+  const viewer = new Set(P.viewer);
+  const state = { kind: params.get("kind") || "", outcome: params.get("outcome") || "", page: +(params.get("page") || 0) };
+  $("kind").value = state.kind; $("outcome").value = state.outcome;
+  if (!P.enabled) $("status").textContent = "this run has no verification stage (config key verification.enabled)";
+  const labels = { pair_id: "pair", fold: "fold", genuine: "pair kind", similarity: "similarity", threshold: "threshold",
+                   accepted: "decision", correct: "correct", c_score: "C-Score" };
+  $("pairs").tHead.append(el("tr", {}, ...P.columns.map((name) => el("th", { text: labels[name] || name }))));
+  function render() {
+    let rows = P.rows.filter((r) => (!state.kind || (r[c.genuine] === (state.kind === "genuine")))
+      && (!state.outcome || (r[c.correct] === (state.outcome === "correct"))));
+    rows = rows.slice().sort((a, b) => a[c.c_score] - b[c.c_score] || a[c.pair_id] - b[c.pair_id]);
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    state.page = Math.min(state.page, pages - 1);
+    const body = $("pairs").tBodies[0];
+    body.replaceChildren();
+    for (const r of rows.slice(state.page * PAGE, (state.page + 1) * PAGE)) {
+      const tr = el("tr", { "data-pair": r[c.pair_id] });
+      P.columns.forEach((name, i) => {
+        let v = r[i];
+        if (name === "genuine") v = v ? "genuine" : "impostor";
+        else if (name === "accepted") v = v ? "same person" : "different";
+        else if (name === "correct") v = v ? "yes" : "no";
+        else if (name === "c_score") v = pct(v);
+        else if (typeof v === "number" && !Number.isInteger(v)) v = v.toFixed(3);
+        const td = el("td", { text: String(v) });
+        if (name === "correct" && !r[i]) td.className = "wrong";
+        tr.append(td);
+      });
+      if (viewer.has(r[c.pair_id])) {
+        tr.className = "viewer";
+        tr.addEventListener("click", () => { location.href = `pair.html?id=${r[c.pair_id]}`; });
+      }
+      body.append(tr);
+    }
+    $("page").textContent = `page ${state.page + 1} of ${pages} · ${rows.length} of ${P.rows.length} pairs`;
+    history.replaceState(null, "", `?${new URLSearchParams(state)}`);
+    document.body.dataset.rows = String(rows.length);
+  }
+  for (const id of ["kind", "outcome"]) $(id).addEventListener("input", () => { state[id] = $(id).value; state.page = 0; render(); });
+  $("prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); render(); });
+  $("next").addEventListener("click", () => { state.page += 1; render(); });
+  render();
+  document.body.dataset.ready = "1";
+}
+
+async function pairPage() {
+  await loadScript("data/pairs.js");
+  const id = params.get("id");
+  if (id === null) {
+    if (!FSX.pairs.viewer.length) throw new Error("no pair has X-Maps in this run");
+    location.href = `pair.html?id=${FSX.pairs.viewer[0]}`; return;
+  }
+  await loadScript(`data/pair/${encodeURIComponent(id)}.js`);
+  const p = FSX.pair;
+  $("title").textContent = `Pair ${p.pair_id} (${p.genuine ? "genuine" : "impostor"}, fold ${p.fold})`;
+  document.title = `FaceSimXAI explorer — pair ${p.pair_id}`;
+  for (const [link, target] of [["prev-pair", p.prev], ["next-pair", p.next]]) {
+    if (target !== null) $(link).href = `pair.html?id=${target}`; else $(link).removeAttribute("href");
+  }
+  const said = [`Similarity ${p.similarity.toFixed(3)}, threshold ${p.threshold.toFixed(3)}: `
+    + `${p.accepted ? "the same person" : "different people"} (${p.correct ? "correct" : "wrong"})`,
+    `C-Score ${pct(p.c_score)}`];
+  $("summary").append(el("ul", {}, ...said.map((s) => el("li", { text: s }))));
+  $("summary").append(el("div", { class: "sentences" }, el("p", { text: p.sentence || `not explained: ${p.reason}` })));
+  const grid = el("div", { class: "pairgrid" });
+  grid.append(el("b", { text: "" }), el("b", { text: `image A · ${p.image_ids[0]}` }), el("b", { text: `image B · ${p.image_ids[1]}` }));
+  grid.append(el("span", { text: "images" }), image(p.images[0], "", "image A"), image(p.images[1], "", "image B"));
+  for (const m of p.xmaps) {
+    grid.append(el("span", { text: `X-Map method ${m.method}` }), image(m.src[0], "", `method ${m.method} A`), image(m.src[1], "", `method ${m.method} B`));
+  }
+  $("maps").append(grid);
+  $("regions").append(el("b", { text: "regions of both images (signed share of the five techniques' average; + makes them alike)" }),
+                      bars(p.regions));
+  document.body.dataset.ready = "1";
+}
+
+const PAGES = { index: indexPage, trial: trialPage, face: facePage, pairs: pairsPage, pair: pairPage };
 PAGES[document.body.dataset.page]().catch(fail);
