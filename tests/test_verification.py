@@ -295,3 +295,36 @@ def test_similarity_curves_start_at_the_pair_and_end_at_the_baselines():
     assert insertion[0] == pytest.approx(deletion[-1]) and insertion[-1] == pytest.approx(deletion[0])
     # the first quarter (pixels 0-3) holds the embedding's three pixels: one step changes it fully
     assert deletion[1] == pytest.approx(deletion[-1])
+
+
+def _lfw_folder(root, names_numbers):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, n in names_numbers:
+        (root / name).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (250, 250, 3), dtype=np.uint8)).save(root / name / f"{name}_{n:04d}.jpg")
+
+
+def test_lfw_pairs_and_images_go_through_the_face_import(tmp_path):
+    from facesimxai.data.faces import FaceInputError
+    from facesimxai.io import open_zarr
+    from facesimxai.verification.pairs import build_pairs
+
+    images = tmp_path / "lfw"
+    _lfw_folder(images, [("Abel", 1), ("Abel", 2), ("Carl", 2)])
+    (tmp_path / "pairs.txt").write_text("1\t1\nAbel\t1\t2\nAbel\t1\tCarl\t2\n")
+    cfg = {"source": "lfw", "lfw": {"pairs": str(tmp_path / "pairs.txt"), "images": str(images)}}
+    pairs = build_pairs(cfg=cfg, augment={}, image_size=64, resize="crop_lanczos", faces_out=tmp_path / "f.zarr",
+                        pairs_out=tmp_path / "p.parquet")
+    faces = open_zarr(tmp_path / "f.zarr")
+    assert faces["image"].shape == (3, 64, 64, 3)
+    assert list(faces["name"].values) == ["Abel/Abel_0001.jpg", "Abel/Abel_0002.jpg", "Carl/Carl_0002.jpg"]
+    assert pairs[["a", "b", "genuine", "line"]].values.tolist() == [[0, 1, True, 2], [0, 2, False, 3]]
+    identity = faces["identity"].to_numpy()
+    assert identity[0] == identity[1] != identity[2]
+    (tmp_path / "pairs.txt").write_text("1\t1\nAbel\t1\t2\nAbel\t1\tDora\t3\n")
+    with pytest.raises(FaceInputError, match=r"pairs.txt, line 3: image .*Dora_0003.jpg does not exist"):
+        build_pairs(cfg=cfg, augment={}, image_size=64, resize="crop_lanczos", faces_out=tmp_path / "g.zarr",
+                    pairs_out=tmp_path / "q.parquet")
+    assert not (tmp_path / "g.zarr").exists() and not (tmp_path / "q.parquet").exists()
