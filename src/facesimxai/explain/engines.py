@@ -155,18 +155,21 @@ class TripletExplainer:
 
     # --- direct ----------------------------------------------------------------------------
     def direct(self, x: torch.Tensor, target_pos=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One LRP pass through the triplet model per batch: (maps (B,3,H,W), logits, target)."""
+        """One LRP pass through the triplet model per batch: (maps (B,3,H,W), logits, target).
+
+        The composite is built and its hooks registered once for all batches (as a zennit
+        attributor's ``with`` block does), not per batch."""
         maps, logits, targets = [], [], []
-        for s in range(0, len(x), self.batch_size):
-            xb = x[s:s + self.batch_size].to(self.device).requires_grad_(True)
-            tp = None if target_pos is None else np.asarray(target_pos)[s:s + self.batch_size]
-            with self._context(self.model):
+        with self._context(self.model):
+            for s in range(0, len(x), self.batch_size):
+                xb = x[s:s + self.batch_size].to(self.device).requires_grad_(True)
+                tp = None if target_pos is None else np.asarray(target_pos)[s:s + self.batch_size]
                 out = self.model(xb)
                 tgt = self._targets(out, tp)
                 (grad,) = torch.autograd.grad(out, xb, self._output_relevance(out, tgt))
-            maps.append(self._input_map(grad, xb).detach().cpu())
-            logits.append(out.detach().cpu())
-            targets.append(tgt.cpu())
+                maps.append(self._input_map(grad, xb).detach().cpu())
+                logits.append(out.detach().cpu())
+                targets.append(tgt.cpu())
         return torch.cat(maps), torch.cat(logits), torch.cat(targets)
 
     def naive(self, x: torch.Tensor, target_pos=None):
