@@ -1,1 +1,2 @@
-"""Explaining triplet decisions: LRP composites by module name, engines, and the heatmap store."""
+"""Computing explanations: the heatmaps of triplet decisions (LRP composites, engines, decision
+methods) that go into the heatmap store. Reading them into tables and words is ``explanations``."""
