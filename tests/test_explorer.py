@@ -113,3 +113,15 @@ def test_site_overlays_match_the_store(tmp_path, all_positions):
         build_explorer({("hum", "lrp"): tmp_path / "hum.zarr", ("hum", "lrp_plus"): tmp_path / "other.zarr"},
                        {}, {}, tmp_path / "faces" / "manifest.parquet", out, max_trials=2)
     assert (out / "index.html").exists() and meta["viewer"] == [10, 16]
+
+
+def test_without_verification_the_pair_table_is_empty_and_says_so(tmp_path):
+    """A run with verification.enabled false still gets the pair table's data file, empty and
+    marked disabled (the page then says the run has no verification stage)."""
+    import json
+
+    from facesimxai.explorer.pairs import write_pair_pages
+
+    assert write_pair_pages(tmp_path, None) == {"n_pairs": 0, "viewer": []}
+    data = json.loads(re.search(r"FSX\.setPairs\((.*)\);", (tmp_path / "data" / "pairs.js").read_text()).group(1))
+    assert data["enabled"] is False and data["rows"] == [] and data["viewer"] == []

@@ -328,3 +328,17 @@ def test_lfw_pairs_and_images_go_through_the_face_import(tmp_path):
         build_pairs(cfg=cfg, augment={}, image_size=64, resize="crop_lanczos", faces_out=tmp_path / "g.zarr",
                     pairs_out=tmp_path / "q.parquet")
     assert not (tmp_path / "g.zarr").exists() and not (tmp_path / "q.parquet").exists()
+
+
+def test_unset_lfw_keys_and_too_small_synthetic_sets_are_refused_naming_the_config_keys(tmp_path):
+    from facesimxai.verification.pairs import build_pairs
+
+    cfg = {"source": "lfw", "lfw": {"pairs": None, "images": str(tmp_path)}}
+    with pytest.raises(PairsFileError, match=r"config key\(s\) verification.lfw.pairs not set"):
+        build_pairs(cfg=cfg, augment={}, image_size=64, resize="crop_lanczos", faces_out=tmp_path / "f.zarr",
+                    pairs_out=tmp_path / "p.parquet")
+    with pytest.raises(ValueError, match="verification.synthetic.n_identities, verification.n_folds"):
+        synthetic_pairs(np.repeat(np.arange(4), 3), n_pairs=10, n_folds=3, seed=0)
+    with pytest.raises(ValueError, match="config keys verification.n_pairs"):
+        synthetic_pairs(np.repeat(np.arange(4), 2), n_pairs=20, n_folds=2, seed=0)
+    assert not (tmp_path / "f.zarr").exists() and not (tmp_path / "p.parquet").exists()

@@ -6,6 +6,16 @@ include: "functions/verification.smk"
 
 
 rule verification_pairs:
+    input:
+        # an LFW pairs file and its folder are inputs, so editing them re-runs the stage
+        **(
+            {
+                "pairs_file": config["verification"]["lfw"]["pairs"] or "verification.lfw.pairs-is-not-set",
+                "images": config["verification"]["lfw"]["images"] or "verification.lfw.images-is-not-set",
+            }
+            if config["verification"]["source"] == "lfw"
+            else {}
+        ),
     output:
         faces=directory(f"{VERIFY}/faces.zarr"),
         pairs=f"{VERIFY}/pairs.parquet",

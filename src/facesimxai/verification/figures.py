@@ -58,7 +58,8 @@ def plot_error_curves(scores: Path | str, metrics: Path | str, out: Path | str) 
     eps = 0.5 / max(p["n_impostor"], p["n_genuine"])
     fmr, fnmr = np.clip(c["fmr"], eps, 1 - eps), np.clip(c["fnmr"], eps, 1 - eps)
     det.plot(norm.ppf(fmr), norm.ppf(fnmr), color="tab:blue", lw=2)
-    det.plot(norm.ppf(p["eer"]), norm.ppf(p["eer"]), "o", color="tab:red", label=f"EER {100 * p['eer']:.2f}%")
+    at = norm.ppf(np.clip(p["eer"], eps, 1 - eps))  # an EER of 0 sits on the axis, not at −∞
+    det.plot(at, at, "o", color="tab:red", label=f"EER {100 * p['eer']:.2f}%")
     det.axvline(norm.ppf(p["min_resolvable_fmr"]), color="0.6", ls=":", lw=1,
                 label=f"smallest resolvable FMR 1/{p['n_impostor']}")
     ticks = np.array([0.001, 0.01, 0.05, 0.2, 0.5, 0.8])

@@ -89,7 +89,8 @@ def synthetic_pairs(identity: np.ndarray, n_pairs: int, n_folds: int, seed: int)
     identity = np.asarray(identity)
     ids = np.unique(identity)
     if len(ids) < 2 * n_folds:
-        raise ValueError(f"{len(ids)} identities cannot fill {n_folds} folds with two identities each")
+        raise ValueError(f"{len(ids)} identities cannot fill {n_folds} folds with two identities each (config keys "
+                         "verification.synthetic.n_identities, verification.n_folds)")
     if np.bincount(identity).max() < 2:
         raise ValueError("genuine pairs need at least two renders per identity")
     rng = np.random.default_rng(seed)
@@ -106,7 +107,9 @@ def synthetic_pairs(identity: np.ndarray, n_pairs: int, n_folds: int, seed: int)
             while made < n:
                 tries += 1
                 if tries > 100 * n + 1000:
-                    raise ValueError(f"fold {fold} has too few identities or renders for {n} distinct pairs")
+                    raise ValueError(f"fold {fold} has too few identities or renders for {n} distinct pairs (config "
+                                     "keys verification.n_pairs, verification.synthetic.n_identities and "
+                                     "renders_per_identity)")
                 if genuine:
                     a, b = rng.choice(by_id[rng.choice(members)], 2, replace=False)
                 else:
@@ -141,6 +144,10 @@ def build_pairs(*, cfg: dict, augment: dict, image_size: int, resize: str, faces
         pairs = synthetic_pairs(identity, cfg["n_pairs"], cfg["n_folds"], cfg["seed"])
         _write_faces(images, identity, names, faces_out, {"source": "synthetic", "seed": syn["seed"]})
     else:
+        unset = [f"verification.lfw.{k}" for k in ("pairs", "images") if not cfg["lfw"][k]]
+        if unset:
+            raise PairsFileError(f"config key(s) {', '.join(unset)} not set: verification.source lfw needs a "
+                                 "pairs.txt and the folder of its images")
         pairs_file, folder = Path(cfg["lfw"]["pairs"]), Path(cfg["lfw"]["images"])
         table = read_lfw_pairs(pairs_file)
         names = sorted(set(table["image_a"]) | set(table["image_b"]))

@@ -22,36 +22,41 @@ import xarray as xr
 from scipy.integrate import trapezoid
 from tqdm import tqdm
 
+from facesimxai.errors import InputError
 from facesimxai.io import atomic_path, open_zarr, write_json, write_parquet
 from facesimxai.torch_utils import seed_everything
 from facesimxai.verification.calibration import cross_fold_c_scores, cross_fold_thresholds
 from facesimxai.verification.metrics import per_fold_metrics
+from facesimxai.verification.xmaps import cosine_distance
 
 log = logging.getLogger(__name__)
 
 
-@torch.no_grad()
-def embed_images(backbone: Path | str, images: np.ndarray, layer: str, device: str,
-                 batch_size: int = 64) -> np.ndarray:
-    """(n, D) backbone outputs at ``layer`` for uint8 images (n, H, W, 3)."""
+def load_embedder(backbone: Path | str, layer: str, device: str):
+    """(embed, input size, preprocessing) of the backbone: ``embed`` maps preprocessed images
+    (n, C, S, S) to their flattened outputs at ``layer`` (what every verification rule compares)."""
     from facesimxai.models.backbone import load_backbone
-    from facesimxai.models.vgg import preprocess
     from facesimxai.torch_utils import resolve_device
 
     model, mode = load_backbone(backbone)
     dev = resolve_device(device)
     model = model.to(dev).eval()
-    out = []
-    for s in tqdm(range(0, len(images), batch_size), desc="embed", unit="batch"):
-        x = preprocess(images[s:s + batch_size], model.input_size, mode).to(dev)
-        out.append(model(x, until=layer).flatten(1).double().cpu().numpy())
-    return np.concatenate(out)
+
+    @torch.no_grad()
+    def embed(x: torch.Tensor) -> torch.Tensor:
+        return model(x.to(dev), until=layer).flatten(1)
+
+    return embed, model.input_size, mode
 
 
-def cosine_similarity(ea: np.ndarray, eb: np.ndarray) -> np.ndarray:
-    ea = ea / np.linalg.norm(ea, axis=1, keepdims=True).clip(1e-12)
-    eb = eb / np.linalg.norm(eb, axis=1, keepdims=True).clip(1e-12)
-    return np.sum(ea * eb, axis=1)
+def embed_images(backbone: Path | str, images: np.ndarray, layer: str, device: str,
+                 batch_size: int = 64) -> np.ndarray:
+    """(n, D) float64 backbone outputs at ``layer`` for uint8 images (n, H, W, 3)."""
+    from facesimxai.models.vgg import preprocess
+
+    embed, size, mode = load_embedder(backbone, layer, device)
+    return np.concatenate([embed(preprocess(images[s:s + batch_size], size, mode)).double().cpu().numpy()
+                           for s in tqdm(range(0, len(images), batch_size), desc="embed", unit="batch")])
 
 
 def score_pairs(*, backbone: Path | str, faces: Path | str, pairs: Path | str, cfg: dict, layer: str,
@@ -61,7 +66,7 @@ def score_pairs(*, backbone: Path | str, faces: Path | str, pairs: Path | str, c
     ds = open_zarr(faces)
     table = pd.read_parquet(pairs)
     emb = embed_images(backbone, ds["image"].to_numpy(), layer, device)
-    sim = cosine_similarity(emb[table["a"].to_numpy()], emb[table["b"].to_numpy()])
+    sim = 1.0 - cosine_distance(emb[table["a"].to_numpy()], emb[table["b"].to_numpy()])
     genuine, folds = table["genuine"].to_numpy(bool), table["fold"].to_numpy()
     threshold = cross_fold_thresholds(sim, genuine, folds)
     accepted = sim >= threshold
@@ -106,23 +111,15 @@ def xmap_pairs(*, backbone: Path | str, faces: Path | str, scores: Path | str, c
     faithfulness: deletion and insertion curves of the pair's similarity against a random order."""
     from facesimxai.explain.occlusion import OcclusionSettings, black_fill
     from facesimxai.faithfulness.maps import baseline_faces
-    from facesimxai.models.backbone import load_backbone
     from facesimxai.models.vgg import preprocess
-    from facesimxai.torch_utils import resolve_device
     from facesimxai.verification.xmaps import occluded_embeddings, similarity_curves, xmaps
 
     seed_everything(cfg["seed"], threads)
     sample = xmap_sample(pd.read_parquet(scores), cfg["n_pairs"])
     images = open_zarr(faces)["image"]
-    model, mode = load_backbone(backbone)
-    dev = resolve_device(device)
-    model = model.to(dev).eval()
-    size = model.input_size
+    embed, size, mode = load_embedder(backbone, layer, device)
     fill = black_fill(size, mode)
     geometry = OcclusionSettings(patches=tuple(cfg["patches"]), stride=cfg["stride"], blur=True)
-
-    def embed(x: torch.Tensor) -> torch.Tensor:
-        return model(x.to(dev), until=layer).flatten(1)
 
     cache = {}
     for i in tqdm(np.unique(sample[["a", "b"]].to_numpy()), desc="occluded embeddings", unit="image"):
@@ -175,24 +172,16 @@ def truth_check(*, backbone: Path | str, cfg: dict, xmaps_cfg: dict, image_size:
     """X-Maps of impostor pairs that differ in one parameter group, scored against the pixels the
     renderer changed (``verification.truth``): hit rate and dissimilar share per method and group."""
     from facesimxai.explain.occlusion import OcclusionSettings, black_fill
-    from facesimxai.models.backbone import load_backbone
     from facesimxai.models.vgg import preprocess
-    from facesimxai.torch_utils import resolve_device
     from facesimxai.verification.truth import change_mask, single_group_pairs, truth_scores
     from facesimxai.verification.xmaps import occluded_embeddings, xmaps
 
     seed_everything(cfg["seed"], workers)
     bases, changed, table = single_group_pairs(cfg["n_bases"], cfg["seed"], image_size, workers)
-    model, mode = load_backbone(backbone)
-    dev = resolve_device(device)
-    model = model.to(dev).eval()
-    size = model.input_size
+    embed, size, mode = load_embedder(backbone, layer, device)
     fill = black_fill(size, mode)
     geometry = OcclusionSettings(patches=tuple(xmaps_cfg["patches"]), stride=cfg["stride"] or xmaps_cfg["stride"],
                                  blur=True)
-
-    def embed(x: torch.Tensor) -> torch.Tensor:
-        return model(x.to(dev), until=layer).flatten(1)
 
     def occluded(img: np.ndarray):
         return occluded_embeddings(embed, preprocess(img[None], size, mode)[0], fill, geometry)
@@ -202,7 +191,7 @@ def truth_check(*, backbone: Path | str, cfg: dict, xmaps_cfg: dict, image_size:
     for k, row in tqdm(table.iterrows(), total=len(table), desc="single-group pairs", unit="pair"):
         other = occluded(changed[k])
         mask = change_mask(bases[row["base"]], changed[k], size)
-        distance = float(1 - np.dot(*(e / np.linalg.norm(e) for e in (base_emb[row["base"]].intact, other.intact))))
+        distance = float(cosine_distance(base_emb[row["base"]].intact, other.intact))
         for method in xmaps_cfg["methods"]:
             for side, smap in enumerate(xmaps(base_emb[row["base"]], other, method)):
                 rows.append({"base": row["base"], "group": row["group"], "method": method, "side": "AB"[side],
@@ -234,9 +223,7 @@ def explain_pairs(*, backbone: Path | str, faces: Path | str, landmarks: Path | 
     X-Map sample; pairs with an image without a face mesh are listed with the reason instead."""
     from facesimxai.faithfulness.maps import baseline_faces
     from facesimxai.landmarks.region_definitions import load_regions
-    from facesimxai.models.backbone import load_backbone
     from facesimxai.models.vgg import preprocess
-    from facesimxai.torch_utils import resolve_device
     from facesimxai.verification.regions import PairScorer, image_region_masks, pair_region_table, pair_sentence
 
     seed_everything(0, threads)
@@ -244,16 +231,11 @@ def explain_pairs(*, backbone: Path | str, faces: Path | str, landmarks: Path | 
     sample = xmap_sample(table, n_pairs)
     images = open_zarr(faces)["image"]
     mesh = open_zarr(landmarks)
-    model, mode = load_backbone(backbone)
-    size = model.input_size
+    embed, size, mode = load_embedder(backbone, layer, device)
     if int(mesh.attrs["input_size"]) != size:
-        raise ValueError(f"{landmarks}: face mesh in {mesh.attrs['input_size']} px, the backbone takes {size} px")
-    dev = resolve_device(device)
-    model = model.to(dev).eval()
+        raise InputError(f"{landmarks}: face mesh in {mesh.attrs['input_size']} px, but the backbone takes "
+                         f"{size} px (config key backbone.input_size); re-run rule verification_landmarks")
     names = load_regions(regions_file).names
-
-    def embed(x: torch.Tensor) -> torch.Tensor:
-        return model(x.to(dev), until=layer).flatten(1)
 
     ids = np.unique(sample[["a", "b"]].to_numpy())
     pts = mesh["landmarks"].to_numpy()[ids]
