@@ -24,7 +24,7 @@ def plot_training(backbone_metrics: Path | str, head_metrics: list[Path | str], 
     ax = axes[0]
     if bb["source"] == "pretrain":
         ep = [h["epoch"] for h in bb["history"]]
-        ax.plot(ep, [h["train_accuracy"] for h in bb["history"]], label="train renders")
+        ax.plot(ep, [h["train_accuracy"] for h in bb["history"]], label="train renders (running)")
         ax.plot(ep, [h["val_accuracy"] for h in bb["history"]], label="held-out renders")
         ax.axhline(bb["chance"], color="k", ls="--", lw=1, label="chance")
         ax.set_xlabel("epoch")
