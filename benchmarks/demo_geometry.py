@@ -22,9 +22,10 @@ def add_common_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--threads", type=int, default=2)
 
 
-def demo_triplet_model(size: int, threads: int, n_classes: int = 10) -> TripletModel:
-    """A seeded triplet model of the demo's shape (threads set for the whole process)."""
+def demo_triplet_model(size: int, threads: int, n_classes: int = 10, vgg_width: float = 0.125) -> TripletModel:
+    """A seeded triplet model of the demo's shape (threads set for the whole process); ``vgg_width``
+    1.0 is VGG-16 at VGG-Face's widths, the full study's backbone."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    vgg = VGGFace(0.125, size, n_classes).eval()
+    vgg = VGGFace(vgg_width, size, n_classes).eval()
     return TripletModel(vgg.core("fc7-relu"), TripletHead(vgg.fc["fc7"].out_features, 300)).eval()

@@ -66,7 +66,7 @@ def chunk_trials_default() -> int:
     return int(schema["properties"]["explain"]["properties"]["chunk_trials"]["default"])
 
 
-def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -> None:
+def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -> dict:
     """A store of ``n`` synthetic maps written by the pipeline's own writers.
 
     One scatter part (``artifacts.heatmaps.part_dataset`` and ``write_part``, with its checksum marker) is gathered by
@@ -74,6 +74,7 @@ def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -
     pipeline's layout: coordinates, logits, ``chunk`` trials per relevance chunk, the per-chunk
     checksums that ``open_heatmaps`` verifies, and the per-face maps beside it. The writer holds the
     whole store in memory (a few GB at most); only the measured subprocess has to stream.
+    Returns the relevance bytes and the seconds of the two writes (``store_write.py`` reports them).
     """
     from facesimxai.artifacts.heatmaps import part_dataset, write_part
     from facesimxai.explain.store import gather_heatmaps
@@ -96,15 +97,20 @@ def write_store(path: Path, n: int, size: int, chunk: int, n_faces: int = 100) -
                         engine="factorized")
     work = path.parent / f"{path.stem}_parts"
     work.mkdir()
+    t = time.perf_counter()
     write_part(part, work / "1-of-1.zarr", work / "1-of-1.json")
+    part_s = time.perf_counter() - t
     del part, maps
     for name in ("backbone.pt", "head.pt"):  # only their checksums go into the store's attributes
         (work / name).write_bytes(name.encode())
     pd.DataFrame({"face_id": np.arange(n_faces)}).to_parquet(work / "manifest.parquet")
+    t = time.perf_counter()
     gather_heatmaps([work / "1-of-1.zarr"], [work / "1-of-1.json"], work / "backbone.pt", work / "head.pt",
                     work / "manifest.parquet", {"method": "synthetic"}, {"chunk_trials": chunk}, "benchmark",
                     path, path.parent / f"{path.stem}_faces.zarr")
+    gather_s = time.perf_counter() - t
     shutil.rmtree(work)
+    return {"relevance_bytes": n * size * size * 4, "part_write_s": part_s, "gather_s": gather_s}
 
 
 def run(store: Path, out: Path, batch: int, work: bool, arenas: str | None) -> dict:

@@ -39,6 +39,8 @@ Speed-ups are baseline seconds / factorized seconds (> 1: factorized is faster).
 object, then the line ``factorized_vs_best_zennit=<x> factorized_vs_direct=<y>
 factorized_vs_naive=<z> max_rel_err=<e>`` (measured at the small geometry), the line
 ``full_study_projected_h: ...`` (hours on this machine) and the projected one-job speed-ups.
+With ``--reduced-precision bfloat16,float16`` it also runs ``direct`` at full scale in those dtypes
+and prints each one's error against float32 and its speed-up (line ``reduced_precision_direct_full_geometry``).
 Run from the repository root: ``python benchmarks/lrp_engines.py [--positions all] [--device cuda]``
 (about 9 minutes at the defaults on 2 quiet CPU cores, half of it the 224 px per-pass timing).
 """
@@ -289,6 +291,39 @@ def agreement(model: TripletModel, faces: torch.Tensor, heads: np.ndarray, args,
             "float32_factorized_vs_direct": rel(single["factorized"], single["direct"])}
 
 
+def reduced_precision(full: dict, device, positions: str, dtypes: list[str], n: int, batch: int) -> dict:
+    """``direct`` maps at full scale in each reduced dtype against float32: error and seconds per triplet.
+
+    The error is the largest absolute deviation over ``n`` triplets' maps relative to the largest
+    float32 relevance (as ``agreement``), and the median over maps of the relative L2 error. A dtype
+    the device cannot run (float16 convolutions on some CPUs) is reported as unsupported."""
+    size = full["input_size"]
+    base = alive_model(full["vgg_width"], size, full["width"], device)
+    torch.manual_seed(2)
+    x = torch.randn(n, 3, 3, size, size) * 60
+    out = {}
+    for name in ["float32", *dtypes]:
+        dtype = getattr(torch, name)
+        try:
+            m = copy.deepcopy(base).to(dtype)
+            ex = TripletExplainer(m, settings(positions), PREPROCESSING, device, batch_size=batch)
+            maps, seconds = timed(lambda ex=ex, dtype=dtype: ex.direct(x.to(dtype))[0].float(), device)
+        except (RuntimeError, NotImplementedError) as exc:
+            out[name] = {"unsupported": str(exc).splitlines()[0][:200]}
+            continue
+        out[name] = {"seconds_per_triplet": seconds / n, "maps": maps}
+    ref = out["float32"]["maps"]
+    scale = ref.abs().max()
+    for r in out.values():
+        if "maps" in r:
+            m = r.pop("maps")
+            l2 = ((m - ref).flatten(1).norm(dim=1) / ref.flatten(1).norm(dim=1).clamp_min(1e-30)).median()
+            r.update({"max_abs_err_over_max_relevance": float((m - ref).abs().max() / scale),
+                      "median_relative_l2_err": float(l2),
+                      "speedup_vs_float32": out["float32"]["seconds_per_triplet"] / r["seconds_per_triplet"]})
+    return {"triplets": n, "batch": batch, "geometry": "full study (VGG width, input size, K)", "by_dtype": out}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--positions", choices=["target", "all"], default="target")
@@ -307,9 +342,21 @@ def main() -> None:
     ap.add_argument("--full-repeats", type=int, default=2, help="timed rounds (fastest kept) at full scale")
     ap.add_argument("--full-trial-sample", type=int, default=1000,
                     help="trials of the factorized per-trial work timed at full scale")
+    ap.add_argument("--reduced-precision", default="",
+                    help="comma-separated dtypes (bfloat16,float16) whose full-scale direct maps are compared "
+                         "with float32 (error and speed); empty: skipped")
+    ap.add_argument("--reduced-precision-trials", type=int, default=4)
+    ap.add_argument("--full-size", type=int, default=None,
+                    help="override the full study's input size (CI-sized smoke run: not the study's projection)")
+    ap.add_argument("--full-vgg-width", type=float, default=None,
+                    help="override the full study's VGG width (as --full-size)")
     args = ap.parse_args()
     dev = torch.device(args.device)
     full = full_study()
+    if args.full_size or args.full_vgg_width:
+        full.update({"input_size": args.full_size or full["input_size"],
+                     "vgg_width": args.full_vgg_width or full["vgg_width"],
+                     "overridden": "CI-sized geometry: the projections below are not the full study's"})
     t_start = time.perf_counter()
     maps_per_map_unit = full["trials"] / full["faces"] / full["width"]  # ≈ 6.2 target-position maps
     n_trials = int(round(maps_per_map_unit * args.faces * args.width))
@@ -362,6 +409,9 @@ def main() -> None:
     costs = full_scale_costs(full, dev, args.positions, [int(b) for b in args.full_batches.split(",")],
                              args.full_basis_units, args.full_trial_sample, args.full_repeats)
     projected = project(full, costs)
+    dtypes = [d for d in args.reduced_precision.split(",") if d]
+    precision = (reduced_precision(full, dev, args.positions, dtypes, args.reduced_precision_trials,
+                                   max(int(b) for b in args.full_batches.split(","))) if dtypes else None)
     result = {
         "geometry": {"faces": args.faces, "trials": n_trials, "K": args.width, "input": args.size,
                      "positions": args.positions, "maps_per_face_over_K": n_trials / args.faces / args.width},
@@ -370,6 +420,7 @@ def main() -> None:
         "full_study": full,
         "full_study_per_pass_s": costs,
         "full_study_projected": projected,
+        "reduced_precision": precision,
         "auto_choice_this_geometry": choose_engine("auto", n_trials, args.faces, args.width),
         "device": str(dev), "threads": torch.get_num_threads(),
         "benchmark_seconds": time.perf_counter() - t_start,
@@ -380,6 +431,8 @@ def main() -> None:
           f"factorized_vs_direct={sp['factorized_vs_direct']:.2f} factorized_vs_naive={sp['factorized_vs_naive']:.2f} "
           f"max_rel_err={err:.2e}")
     one, parts = projected["one_job"], projected[f"scatter_{full['scatter']}_parts"]
+    if "overridden" in full:
+        print(f"note: {full['overridden']}")
     print(f"full_study_projected_h: best_zennit={one['best_zennit_h']:.0f} direct={one['direct_h']:.0f} "
           f"naive={one['naive_h']:.0f} factorized_one_job={one['factorized']['total_h']:.1f} "
           f"(per-trial work {one['factorized']['per_trial_h']:.2f}) "
@@ -388,6 +441,13 @@ def main() -> None:
     print(f"full_study_projected_one_job: factorized_vs_best_zennit={one['speedup']['factorized_vs_best_zennit']:.1f} "
           f"factorized_vs_direct={one['speedup']['factorized_vs_direct']:.1f} "
           f"factorized_vs_naive={one['speedup']['factorized_vs_naive']:.1f}")
+    if precision:
+        print("reduced_precision_direct_full_geometry: " + " ".join(
+            f"{k}=unsupported" if "unsupported" in v else
+            f"{k}_max_err={v['max_abs_err_over_max_relevance']:.1e} "
+            f"{k}_median_l2_err={v['median_relative_l2_err']:.1e} "
+            f"{k}_speedup={v['speedup_vs_float32']:.2f}"
+            for k, v in precision["by_dtype"].items() if k != "float32"))
 
 if __name__ == "__main__":
     main()
