@@ -13,7 +13,7 @@ from facesimxai.config import validate_config
 from facesimxai.data.faces import load_faces, render_pretrain_set, render_synthetic_faces
 from facesimxai.data.triplets import add_triplet_columns, random_split
 from facesimxai.io import open_zarr
-from facesimxai.models.backbone import build_backbone
+from facesimxai.models.backbone import attribute_parameter_weights, build_backbone
 from facesimxai.models.features import compute_core_features, compute_maxp_targets, maxp_odd
 from facesimxai.models.train import load_triplet_model, train_head
 from facesimxai.models.vgg import preprocess
@@ -96,3 +96,14 @@ def test_maxp_rules_on_hand_made_features():
         assert maxp_odd(feats, heads, rule).tolist() == [2, 0, 1]
     with pytest.raises(ValueError, match="models.maxp_rule"):
         maxp_odd(feats, heads, "nearest")
+
+
+def test_attribute_parameter_weights_are_relative_and_refuse_unknown_parameters():
+    names = ["eye_size", "lip_thickness", "skin_tone"]
+    assert torch.equal(attribute_parameter_weights({}, names), torch.ones(3))
+    w = attribute_parameter_weights({"lip_thickness": 4.0}, names)
+    assert torch.allclose(w, torch.tensor([0.5, 2.0, 0.5])) and abs(float(w.mean()) - 1) < 1e-6
+    with pytest.raises(ValueError, match="attribute_parameter_weights: lips"):
+        attribute_parameter_weights({"lips": 2.0}, names)
+    with pytest.raises(ValueError, match="at least one weight"):
+        attribute_parameter_weights(dict.fromkeys(names, 0.0), names)
