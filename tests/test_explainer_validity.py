@@ -239,3 +239,20 @@ def test_decision_maps_keep_the_target_face_for_positions_target_and_refuse_othe
     np.testing.assert_allclose(region_values(rs_maps, players, heads), rs_extra["region_value"][1], atol=1e-5)
     with pytest.raises(ValueError, match="set output: contrastive"):
         ExplainSettings(method="region_shapley")
+
+
+def test_a_value_just_under_its_gate_is_not_printed_as_the_gate(tmp_path):
+    """Regression (demo 2026-12-04): region Shapley's renderer-truth ρ 0.497 read "ρ 0.50 < 0.5"."""
+    import pandas as pd
+
+    from facesimxai.artifacts.gates import explainer_verdicts, validity_verdicts
+
+    pd.DataFrame([("maxp", "region_shapley", "explainer", 0.497, False)],
+                 columns=["model", "explainer", "kind", "rho_vs_truth_within", "passed"]).to_csv(
+        tmp_path / "v.csv", index=False)
+    (line,) = explainer_verdicts(tmp_path / "v.csv", ["region_shapley"])
+    assert "ρ 0.497 < 0.5" in line
+    probe = {"core_layer": "fc7", "fc7": {"eyes": 0.9, "brows": 0.9, "mouth": 0.4961, "head": 0.9, "hair": 0.9}}
+    gen = {"hum": {"unseen_agreement_mean_observer": 0.5472, "chance": 1 / 3, "noise_ceiling": 0.75}}
+    lines = validity_verdicts(probe, gen, {"hum": {"group_shapley_vs_observers_within_trial_rho": 0.31}})
+    assert "R² 0.496 < 0.5" in lines[0] and "on 0.547 of" in lines[1] and "ρ 0.31 < 0.5" in lines[2]

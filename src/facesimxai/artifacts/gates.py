@@ -45,15 +45,23 @@ def explainer_verdicts(validity: Path | str, explainers: list[str]) -> list[str]
     return lines
 
 
+def _vs_gate(value: float, gate: float) -> str:
+    """``value`` with two decimals, or three where two would round it onto the gate it missed
+    (0.497 < 0.5 printed as "0.50 < 0.5" reads as a contradiction)."""
+    text = f"{value:.2f}"
+    return f"{value:.3f}" if float(text) == gate else text
+
+
 def _reason(row) -> str:
     truth = row.rho_vs_truth_within
     if pd.isna(truth):
         return "its maps are constant"
     if truth < TRUTH_GATE:
-        return f"renderer-truth ρ {truth:.2f} < {TRUTH_GATE}"
+        return f"renderer-truth ρ {_vs_gate(truth, TRUTH_GATE)} < {TRUTH_GATE}"
     randomised = getattr(row, "randomised_head_rho", float("nan"))
     if randomised > RANDOMISED_HEAD_GATE:
-        return f"maps barely change with a random head, ρ {randomised:.2f} > {RANDOMISED_HEAD_GATE}"
+        shown = _vs_gate(randomised, RANDOMISED_HEAD_GATE)
+        return f"maps barely change with a random head, ρ {shown} > {RANDOMISED_HEAD_GATE}"
     return "not above the floors"
 
 
@@ -70,19 +78,22 @@ def validity_verdicts(probe: dict, generalisation: dict, interventional: dict | 
     failed = [g for g in PROBE_GATE_GROUPS if core[g] < PROBE_GATE]
     lines = []
     if failed:
+        shown = ", ".join(_vs_gate(core[g], PROBE_GATE) for g in failed)
         lines.append(f"The backbone does not encode {', '.join(failed)} on unseen faces (probe R² "
-                     f"{', '.join(f'{core[g]:.2f}' for g in failed)} < {PROBE_GATE}): no head can weigh them.")
+                     f"{shown} < {PROBE_GATE}): no head can weigh them.")
     for name, entry in generalisation.items():
         agree = entry.get("unseen_agreement_mean_observer")
         if agree is not None and agree < AGREEMENT_GATE:
-            lines.append(f"{name} agrees with the mean observer on {agree:.2f} of unseen-face triplets "
+            lines.append(f"{name} agrees with the mean observer on {_vs_gate(agree, AGREEMENT_GATE)} of unseen-face "
+                         "triplets "
                          f"(chance {entry['chance']:.2f}, noise ceiling {entry['noise_ceiling']:.2f}, gate "
                          f"{AGREEMENT_GATE}): it has not learned the observers' strategy.")
     for name, entry in (interventional or {}).items():
         rho = entry.get("group_shapley_vs_observers_within_trial_rho") if isinstance(entry, dict) else None
         if rho is not None and rho < SHAPLEY_GATE:
             lines.append(f"{name}'s decisions weigh the face-parameter groups unlike the observers "
-                         f"(interventional within-trial ρ {rho:.2f} < {SHAPLEY_GATE}).")
+                         f"(interventional within-trial ρ {_vs_gate(rho, SHAPLEY_GATE)} < "
+                         f"{SHAPLEY_GATE}).")
     return lines
 
 
