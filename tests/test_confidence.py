@@ -93,3 +93,33 @@ def test_calibrate_model_reports_ece_and_survives_a_dead_head(tmp_path):
     table = run_confidence([path], {"n_bins": 15, "folds": 4, "seed": 0, "ece_bins": 10}, tmp_path / "t.parquet",
                            tmp_path / "s.json", tmp_path / "f.png")
     assert len(table) == 1200 and (tmp_path / "t.csv").exists() and (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_a_curve_dogbox_cannot_fit_is_fitted_by_trf(caplog):
+    """Regression (CI config, 2026-12-04): 32 verification pairs whose similarity barely separates
+    genuine from impostor; dogbox exceeded its evaluations and failed the verification rule."""
+    import logging
+
+    from scipy.optimize import curve_fit
+
+    from facesimxai.confidence.cscore import binned_accuracy, fit_curve, sigmoid
+
+    d = np.array([0.985865379932745, 0.9840602930682472, 0.9913028530043279, 0.9929501159843492, 0.9770258129283915,
+                  0.9652242202472482, 0.9913500602671179, 0.9884581109051476, 0.99278185970631, 0.992840024887941,
+                  0.9785126596229726, 0.9750075476710363, 0.9742905180556272, 0.9884905234075144, 0.952723893094906,
+                  0.9927694357894861, 0.986443690866432, 0.9806493393656328, 0.9797389771473903, 0.9971319583575319,
+                  0.9819093231774613, 0.9919622378658689, 0.9871142732410034, 0.9877792738547722, 0.9824402365020841,
+                  0.9864130615475974, 0.979755769826143, 0.9871195758911899, 0.9926921881098496, 0.989739670932746,
+                  0.9804709976809207, 0.9905884265503312])
+    genuine = np.array([1] * 8 + [0] * 8 + [1] * 8 + [0] * 8, bool)
+    centres, share, counts = binned_accuracy(d, genuine, 12)
+    with pytest.raises(RuntimeError):  # the failure the fallback exists for
+        curve_fit(sigmoid, centres, share, p0=[share.max(), np.median(d), 1 / np.std(d), 0.0],
+                  sigma=1 / np.sqrt(counts), method="dogbox", maxfev=2000,
+                  bounds=([0, d.min() - np.ptp(d), 0, 0], [1, d.max() + np.ptp(d), np.inf, 1]))
+    with caplog.at_level(logging.WARNING, logger="facesimxai.confidence.cscore"):
+        params = fit_curve(d, genuine, 12, chance=0.0)
+    assert np.isfinite(params).all() and "fitted with trf" in caplog.text
+    # the fitted curve follows the binned shares better than the constant mean share does
+    fitted = sigmoid(centres, *params)
+    assert np.sum(counts * (fitted - share) ** 2) < np.sum(counts * (share @ counts / counts.sum() - share) ** 2)
