@@ -3,7 +3,8 @@
 #
 #   bash benchmarks/gpu.sh          # gpu mode when torch sees CUDA, else cpu mode
 #   bash benchmarks/gpu.sh gpu      # one GPU: VGG-16 at 224 px, K = 300 (aimed at < 6 min on one H200)
-#   bash benchmarks/gpu.sh cpu      # CI-sized smoke run of the same scripts (about 2 min on 2 cores)
+#   bash benchmarks/gpu.sh cpu      # CI-sized smoke run of the same scripts (about 25 s on 2 idle cores;
+#                                   # OMP_NUM_THREADS sets torch's threads, 1 beside other jobs)
 #
 # Runs, each in its own process, with ratios measured side by side inside each script:
 #   1. lrp_engines.py: naive, zennit, direct and factorized LRP engines; per-pass costs at the full
@@ -43,7 +44,7 @@ case "$MODE" in
              --scan-repeats 1 --check-trials 4 --full-size 32 --full-vgg-width 0.0625 --full-batches 1,2
              --full-basis-units 2 --full-repeats 1 --full-trial-sample 50
              --reduced-precision bfloat16 --reduced-precision-trials 2)
-        SHAPLEY=(--device cpu --size 32 --faces 3 --permutations 8)
+        SHAPLEY=(--device cpu --size 32 --faces 3 --permutations 8 --threads "${OMP_NUM_THREADS:-2}")
         STORE=(--mb 32 --size 64)
         VLM=(--device cpu --requests 4 --batch 4 --repeats 1)
         ;;

@@ -23,7 +23,9 @@ def _json(path) -> dict:
 
 
 def test_gpu_script_runs_every_step_in_cpu_mode(tmp_path):
-    env = {**os.environ, "OUT": str(tmp_path), "PYTHON": sys.executable}
+    # One torch thread: CI runs this beside two background pipeline runs on 2 cores, where two
+    # spinning OpenMP threads per benchmark made the 25 s script take 590 s (CI log, 2026-12-04).
+    env = {**os.environ, "OUT": str(tmp_path), "PYTHON": sys.executable, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     proc = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu.sh"), "cpu"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
