@@ -321,7 +321,8 @@ def reduced_precision(full: dict, device, positions: str, dtypes: list[str], n: 
             r.update({"max_abs_err_over_max_relevance": float((m - ref).abs().max() / scale),
                       "median_relative_l2_err": float(l2),
                       "speedup_vs_float32": out["float32"]["seconds_per_triplet"] / r["seconds_per_triplet"]})
-    return {"triplets": n, "batch": batch, "geometry": "full study (VGG width, input size, K)", "by_dtype": out}
+    geometry = {k: full[k] for k in ("vgg_width", "input_size", "width")}
+    return {"triplets": n, "batch": batch, "geometry": geometry, "by_dtype": out}
 
 
 def main() -> None:

@@ -107,3 +107,20 @@ def test_attribute_parameter_weights_are_relative_and_refuse_unknown_parameters(
         attribute_parameter_weights({"lips": 2.0}, names)
     with pytest.raises(ValueError, match="at least one weight"):
         attribute_parameter_weights(dict.fromkeys(names, 0.0), names)
+
+
+def test_attribute_parameter_weights_change_pretraining_and_only_their_ratios_count(built, tmp_path):
+    """Equal weights (any scale) train the same backbone as none; weighting one parameter trains another."""
+    from facesimxai.data.face_params import PARAMETER_NAMES
+
+    def state(weights: dict) -> dict:
+        cfg = _cfg()["backbone"]
+        cfg["pretrain"].update(attribute_weight=1.0, attribute_parameter_weights=weights)
+        name = f"bb_{len(list(tmp_path.iterdir()))}"
+        build_backbone(built / "renders.zarr", cfg, "cpu", 1, tmp_path / f"{name}.pt", tmp_path / f"{name}.json")
+        return torch.load(tmp_path / f"{name}.pt", weights_only=True)["state_dict"]
+
+    plain, equal = state({}), state(dict.fromkeys(PARAMETER_NAMES, 2.0))
+    lip = state({"lip_thickness": 3.0})
+    assert all(torch.equal(plain[k], equal[k]) for k in plain)
+    assert not all(torch.equal(plain[k], lip[k]) for k in plain)

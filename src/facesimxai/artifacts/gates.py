@@ -84,8 +84,8 @@ def validity_verdicts(probe: dict, generalisation: dict, interventional: dict | 
     for name, entry in generalisation.items():
         agree = entry.get("unseen_agreement_mean_observer")
         if agree is not None and agree < AGREEMENT_GATE:
-            lines.append(f"{name} agrees with the mean observer on {_vs_gate(agree, AGREEMENT_GATE)} of unseen-face "
-                         "triplets "
+            shown = _vs_gate(agree, AGREEMENT_GATE)
+            lines.append(f"{name} agrees with the mean observer on {shown} of unseen-face triplets "
                          f"(chance {entry['chance']:.2f}, noise ceiling {entry['noise_ceiling']:.2f}, gate "
                          f"{AGREEMENT_GATE}): it has not learned the observers' strategy.")
     for name, entry in (interventional or {}).items():
