@@ -68,16 +68,6 @@ def test_occlusion_settings_on_another_method_are_refused():
     assert validate_config(cfg)["explain"]["explainers"]["lrp"]["patches"] == [0.25]
 
 
-def test_misspelt_attribute_parameter_is_refused_when_the_config_is_read():
-    cfg = {"backbone": {"pretrain": {"attribute_parameter_weights": {"lip_thickness": 3.0, "lips": 2.0}}}}
-    with pytest.raises(ConfigError, match=r"attribute_parameter_weights.lips': not a face parameter"):
-        validate_config(cfg)
-    cfg["backbone"]["pretrain"]["attribute_parameter_weights"] = {"lip_thickness": 3.0}
-    assert validate_config(cfg)["backbone"]["pretrain"]["attribute_parameter_weights"] == {"lip_thickness": 3.0}
-    with pytest.raises(ConfigError, match="attribute_parameter_weights"):  # the schema: weights ≥ 0
-        validate_config({"backbone": {"pretrain": {"attribute_parameter_weights": {"lip_thickness": -1}}}})
-
-
 SCHEMA_KEYWORDS = {"type", "default", "description", "properties", "additionalProperties", "items", "enum",
                    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
                    "uniqueItems", "allOf", "anyOf", "oneOf", "contains", "const", "required", "$schema", "title",

@@ -70,7 +70,6 @@ def validate_config(config: dict, schema: Mapping | Path | str = SCHEMA_PATH) ->
         raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
     _with_defaults(validator_class)(schema).validate(config)
     check_occlusion_keys(config)
-    check_attribute_parameter_names(config)
     sort_keys(config)
     return config
 
@@ -85,18 +84,6 @@ def check_occlusion_keys(config: dict) -> None:
         if extra and explainer.get("method") != "occlusion":
             raise ConfigError(f"config key 'explain.explainers.{name}.{extra[0]}': applies to method occlusion only, "
                               f"not {explainer.get('method')}")
-
-
-def check_attribute_parameter_names(config: dict) -> None:
-    """A misspelt parameter in the attribute-loss weights would train with default weights: refuse it
-    when the config is read, before any job runs (the names are ``face_params``'s)."""
-    from facesimxai.data.face_params import PARAMETER_NAMES
-
-    weights = config.get("backbone", {}).get("pretrain", {}).get("attribute_parameter_weights", {})
-    unknown = sorted(set(weights) - set(PARAMETER_NAMES))
-    if unknown:
-        raise ConfigError(f"config key 'backbone.pretrain.attribute_parameter_weights.{unknown[0]}': not a face "
-                          f"parameter (one of {', '.join(PARAMETER_NAMES)})")
 
 
 def sort_keys(mapping: dict) -> None:
