@@ -14,6 +14,7 @@ from facesimxai.explain.integrated import IGSettings, triplet_integrated_gradien
 from facesimxai.explain.region_shapley import (
     ShapleySettings,
     coalition_images,
+    feathered_players,
     pixel_form,
     region_players,
     region_shapley,
@@ -75,7 +76,7 @@ def test_coalition_images_paste_the_reference_into_absent_players():
 @pytest.mark.parametrize("exact", [True, False])
 def test_a_decision_on_one_region_gives_it_all_the_shapley_value(exact):
     fn, faces, refs, players, heads = _toy(q=2)
-    settings = ShapleySettings(n_permutations=6, max_exact_coalitions=1024 if exact else 4, seed=1)
+    settings = ShapleySettings(n_permutations=6, max_exact_coalitions=1024 if exact else 4, seed=1, feather=0.0)
     rs = region_shapley(fn, faces, refs, players, heads, settings)
     assert rs.exact is exact
     others = np.delete(rs.phi, 2, axis=1)
@@ -90,9 +91,71 @@ def test_region_shapley_is_efficient_in_float64_for_a_model_using_every_region()
                          distance_decision)
     faces = torch.rand(5, 3, SIZE, SIZE, dtype=torch.float64)
     heads = np.array([[0, 1, 2], [3, 1, 4], [2, 4, 0]])
-    for settings in (ShapleySettings(max_exact_coalitions=1024), ShapleySettings(8, 4, 0)):
+    for settings in (ShapleySettings(max_exact_coalitions=1024), ShapleySettings(8, 4, 0),
+                     ShapleySettings(8, 4, 0, feather=0.0), ShapleySettings(feather=0.2)):
         rs = region_shapley(fn, faces, torch.zeros_like(faces), _players(5), heads, settings)
         np.testing.assert_allclose(rs.phi.sum(1), rs.v_full - rs.v_empty, atol=1e-6)
+        intact = fn.logits(fn.embed(faces[heads.ravel()]).reshape(len(heads), 3, -1)).double().numpy()
+        np.testing.assert_allclose(rs.logits, intact, atol=1e-9)  # v(all) is the intact triplet
+
+
+def test_feathered_players_are_a_partition_of_unity_and_hard_at_zero():
+    players = _players(1)[0]
+    np.testing.assert_array_equal(feathered_players(players, 0.0), players.astype(float))
+    soft = feathered_players(players, 0.2)
+    assert (soft >= 0).all() and 0 < soft[0, 0, SIZE // 2].max() < 1  # the edge is blended
+    np.testing.assert_allclose(soft.sum(0), 1, atol=1e-12)
+    face, ref = torch.rand(3, SIZE, SIZE, dtype=torch.float64), torch.zeros(3, SIZE, SIZE, dtype=torch.float64)
+    full = coalition_images(face, ref, torch.as_tensor(soft), np.array([0, 2**5 - 1]))
+    assert torch.equal(full[0], ref) and torch.allclose(full[1], face, atol=1e-12)
+
+
+class InteriorMean(nn.Module):
+    """Mean of the central 8 × 8 of the lower-left quadrant of a 32-px image: ≥ 5 px from any other
+    player, beyond the reach of a σ = 1 px feather (radius 4 px)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :, 20:28, 4:12].mean(dim=(1, 2, 3))[:, None] * torch.ones(1, 2, dtype=x.dtype)
+
+
+class EdgeEnergy(nn.Module):
+    """Sum of squared neighbour differences: blind to a uniform shift of the image, alive to seams."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([(x.diff(dim=-1) ** 2).sum(dim=(1, 2, 3)), (x.diff(dim=-2) ** 2).sum(dim=(1, 2, 3))], 1)
+
+
+def _quadrants(n_faces: int, size: int) -> np.ndarray:
+    m = np.zeros((n_faces, 4, size, size), bool)
+    h = size // 2
+    m[:, 0, :h, :h] = m[:, 1, :h, h:] = m[:, 2, h:, :h] = m[:, 3, h:, h:] = True
+    return region_players(m)
+
+
+def test_a_decision_inside_one_feathered_region_gives_it_all_the_value():
+    g = torch.Generator().manual_seed(1)
+    faces = torch.rand(5, 3, 32, 32, generator=g, dtype=torch.float64) * 4
+    heads = np.array([[0, 1, 2], [3, 1, 4], [2, 4, 0]])
+    fn = TripletFunction(InteriorMean(), distance_decision)
+    rs = region_shapley(fn, faces, torch.zeros_like(faces), _quadrants(5, 32), heads,
+                        ShapleySettings(max_exact_coalitions=1024, feather=1 / 32))
+    np.testing.assert_allclose(np.delete(rs.phi, 2, axis=1), 0, atol=1e-9)
+    assert np.abs(rs.phi[:, 2]).min() > 1e-3
+
+
+def test_feathering_keeps_seams_out_of_a_model_blind_to_the_change():
+    """Each face is its reference shifted by a constant (a global tone the model ignores): the
+    intact and the all-reference triplet decide alike, so no region should carry value; a hard
+    paste invents seams that the edge-sensitive model reads, feathered edges much less."""
+    g = torch.Generator().manual_seed(2)
+    refs = torch.rand(5, 3, 32, 32, generator=g, dtype=torch.float64).cumsum(-1) / 32  # smooth ramps
+    faces = refs + torch.arange(1, 6, dtype=torch.float64)[:, None, None, None]
+    heads = np.array([[0, 1, 2], [3, 1, 4], [2, 4, 0]])
+    fn = TripletFunction(EdgeEnergy(), distance_decision)
+    value = {f: np.abs(region_shapley(fn, faces, refs, _quadrants(5, 32), heads,
+                                      ShapleySettings(max_exact_coalitions=1024, feather=f)).phi).sum()
+             for f in (0.0, 2 / 32)}
+    assert value[0.0] > 0 and value[2 / 32] < 0.3 * value[0.0]
 
 
 def test_sampled_region_shapley_approaches_the_exact_values():

@@ -27,8 +27,8 @@ def decision_maps(settings: ExplainSettings, fn: TripletFunction, faces: torch.T
     if settings.method == REGION_SHAPLEY:
         if players is None:
             raise ValueError("region_shapley needs region masks (players)")
-        rs = region_shapley(fn, faces, references, players, heads, ShapleySettings(settings.n_permutations, seed=seed),
-                            target_pos, progress)
+        shapley = ShapleySettings(settings.n_permutations, seed=seed, feather=settings.feather)
+        rs = region_shapley(fn, faces, references, players, heads, shapley, target_pos, progress)
         maps, logits, target = pixel_form(rs.phi, players, heads), rs.logits, rs.target
         extra = {"region_value": (("trial", "player"), rs.phi.astype(np.float32)),
                  "region_se": (("trial", "player"), rs.se.astype(np.float32))}

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from facesimxai.explain.region_shapley import FEATHER
 from facesimxai.explain.rules import GRADIENT_METHODS, METHODS, input_bounds, make_composite
 from facesimxai.models.triplet import TripletModel
 
@@ -52,9 +53,11 @@ class ExplainSettings:
     stride: float | None = None
     blur: bool | None = None
     # region Shapley and integrated gradients: reference/baseline face (explain.references),
-    # sampled permutations (region Shapley), integration steps (integrated gradients)
+    # sampled permutations and feathered region edges (region Shapley), integration steps
+    # (integrated gradients)
     baseline: str = "mean"
     n_permutations: int = 64
+    feather: float = FEATHER
     n_steps: int = 32
 
     def __post_init__(self):

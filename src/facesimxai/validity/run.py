@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -191,8 +192,7 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
         # sanity: randomise the head, then backbone layers top-down, on the first n_sanity trials
         sub = slice(0, n_sanity)
         steps = cascade_steps(model) if cfg["cascade"] else cascade_steps(model)[:1]
-        quick = ShapleySettings(min(shapley.n_permutations, cfg["sanity_permutations"]),
-                                shapley.max_exact_coalitions, shapley.seed)
+        quick = replace(shapley, n_permutations=min(shapley.n_permutations, cfg["sanity_permutations"]))
         randomised_rho: dict[str, tuple[float, float]] = {}
         sub_rows = heads_rows[sub]
         trained_sub = {}
