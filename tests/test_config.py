@@ -68,6 +68,21 @@ def test_occlusion_settings_on_another_method_are_refused():
     assert validate_config(cfg)["explain"]["explainers"]["lrp"]["patches"] == [0.25]
 
 
+def test_decision_explainer_keys_belong_to_their_method():
+    """Region Shapley's feather on an LRP explainer would be ignored: refused when written, and
+    its default is not added there (a new default must not re-run every LRP store)."""
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    cfg["explain"]["explainers"]["lrp"]["feather"] = 0.05
+    with pytest.raises(ConfigError, match="'explain.explainers.lrp.feather': applies to method region_shapley only"):
+        validate_config(cfg)
+    cfg = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+    cfg["explain"]["explainers"]["ig"] = {"method": "integrated_gradients", "output": "contrastive"}
+    explainers = validate_config(cfg)["explain"]["explainers"]
+    assert explainers["shapley"]["feather"] == 0.027 and "n_steps" not in explainers["shapley"]
+    assert explainers["ig"]["n_steps"] == 32 and "feather" not in explainers["ig"]
+    assert not {"feather", "n_steps", "n_permutations", "baseline"} & set(explainers["lrp"])
+
+
 SCHEMA_KEYWORDS = {"type", "default", "description", "properties", "additionalProperties", "items", "enum",
                    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
                    "uniqueItems", "allOf", "anyOf", "oneOf", "contains", "const", "required", "$schema", "title",

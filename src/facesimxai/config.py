@@ -68,22 +68,44 @@ def validate_config(config: dict, schema: Mapping | Path | str = SCHEMA_PATH) ->
     errors = sorted(validator_class(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         raise ConfigError("; ".join(_describe(e) for e in errors[:5]))
+    check_method_keys(config)
     _with_defaults(validator_class)(schema).validate(config)
-    check_occlusion_keys(config)
+    drop_foreign_defaults(config)
     sort_keys(config)
     return config
 
 
 OCCLUSION_KEYS = ("patches", "stride", "blur")
+#: explainer key → the methods that read it; any other method would silently ignore it.
+METHOD_KEYS = {
+    **{key: ("occlusion",) for key in OCCLUSION_KEYS},
+    "baseline": ("region_shapley", "integrated_gradients"),
+    "n_permutations": ("region_shapley",),
+    "feather": ("region_shapley",),
+    "n_steps": ("integrated_gradients",),
+}
 
 
-def check_occlusion_keys(config: dict) -> None:
-    """Occlusion's patch settings on another method would be silently ignored: refuse them."""
-    for name, explainer in config.get("explain", {}).get("explainers", {}).items():
-        extra = [k for k in OCCLUSION_KEYS if k in explainer]
-        if extra and explainer.get("method") != "occlusion":
-            raise ConfigError(f"config key 'explain.explainers.{name}.{extra[0]}': applies to method occlusion only, "
-                              f"not {explainer.get('method')}")
+def _explainers(config: dict) -> dict:
+    return config.get("explain", {}).get("explainers", {})
+
+
+def check_method_keys(config: dict) -> None:
+    """A key that the explainer's method does not read would be silently ignored: refuse it."""
+    for name, explainer in _explainers(config).items():
+        for key, methods in METHOD_KEYS.items():
+            if key in explainer and explainer.get("method") not in methods:
+                raise ConfigError(f"config key 'explain.explainers.{name}.{key}': applies to method "
+                                  f"{' / '.join(methods)} only, not {explainer.get('method')}")
+
+
+def drop_foreign_defaults(config: dict) -> None:
+    """Remove the schema's defaults of keys an explainer's method does not read, so that such a
+    default neither shows in its settings nor re-runs its heatmap stores when it changes."""
+    for explainer in _explainers(config).values():
+        for key, methods in METHOD_KEYS.items():
+            if explainer.get("method") not in methods:
+                explainer.pop(key, None)
 
 
 def sort_keys(mapping: dict) -> None:
