@@ -22,7 +22,7 @@ from facesimxai.explain.region_shapley import (
 )
 from facesimxai.explain.triplet_function import TripletFunction, from_triplet_model
 from facesimxai.models.triplet import TripletHead, TripletModel
-from facesimxai.validity.explainers import region_values
+from facesimxai.validity.explainers import Inputs, region_values
 from facesimxai.validity.sanity import map_similarity, randomised, rank1_share
 from facesimxai.validity.truth import region_truth, trial_shares
 
@@ -319,3 +319,28 @@ def test_a_value_just_under_its_gate_is_not_printed_as_the_gate(tmp_path):
     gen = {"hum": {"unseen_agreement_mean_observer": 0.5472, "chance": 1 / 3, "noise_ceiling": 0.75}}
     lines = validity_verdicts(probe, gen, {"hum": {"group_shapley_vs_observers_within_trial_rho": 0.31}})
     assert "R² 0.496 < 0.5" in lines[0] and "on 0.547 of" in lines[1] and "ρ 0.31 < 0.5" in lines[2]
+
+
+def test_a_randomisation_failure_says_how_alike_the_random_model_decides(tmp_path):
+    import pandas as pd
+
+    from facesimxai.artifacts.gates import explainer_verdicts
+
+    pd.DataFrame([("hum_distance", "region_shapley", "explainer", 0.56, 0.59, 0.85, False)],
+                 columns=["model", "explainer", "kind", "rho_vs_truth_within", "randomised_head_rho",
+                          "randomised_head_decision_agreement", "passed"]).to_csv(tmp_path / "v.csv", index=False)
+    (line,) = explainer_verdicts(tmp_path / "v.csv", ["region_shapley"])
+    assert "ρ 0.59 > 0.5, which makes the trained model's choice on 85% of trials" in line
+
+
+def test_decision_agreement_of_a_model_with_itself_is_one_and_of_a_flipped_one_zero():
+    from facesimxai.validity.run import decision_agreement
+
+    model = _toy_triplet_model(0)
+    faces = torch.rand(5, 3, SIZE, SIZE)
+    heads = np.array([[0, 1, 2], [3, 1, 4], [2, 4, 0], [1, 3, 2]])
+    inputs = Inputs(faces, faces, faces, _players(5), "rgb", torch.device("cpu"))
+    fn = from_triplet_model(model)
+    own = fn.logits(fn.embed(faces[torch.from_numpy(heads.ravel())]).reshape(4, 3, -1)).argmax(-1).numpy()
+    assert decision_agreement(model, inputs, heads, own) == 1.0
+    assert decision_agreement(model, inputs, heads, (own + 1) % 3) == 0.0

@@ -157,10 +157,11 @@ def test_explainer_validity_checks_every_explainer_against_known_answers(first_r
     assert (rs["rho_vs_region_shapley_within"] == 1).all()  # itself
     assert not v.loc[v["kind"] == "floor", "passed"].any()
     cols = ["rho_vs_region_shapley_within", "rho_vs_region_shapley_across", "rho_vs_truth_within",
-            "rho_vs_observers_within", "sign_agreement", "randomised_head_rho"]
+            "rho_vs_observers_within", "sign_agreement", "randomised_head_rho", "randomised_head_decision_agreement"]
     assert set(cols) <= set(v.columns)
     s = pd.read_csv(first_run / "faithfulness" / "sanity.csv")
     assert {"randomised", "output", "factorized_basis"} <= set(s["check"])
+    assert s.loc[s["check"] == "randomised", "decision_agreement"].between(0, 1).all()
     assert set(s.loc[s["check"] == "randomised", "variant"]) >= {"head", "head+fc"}
     summary = json.loads((first_run / "regions" / "explainer_validity.json").read_text())
     assert summary["models"]["hum"]["region_shapley_efficiency_max_error"] < 1e-6

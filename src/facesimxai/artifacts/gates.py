@@ -61,7 +61,11 @@ def _reason(row) -> str:
     randomised = getattr(row, "randomised_head_rho", float("nan"))
     if randomised > RANDOMISED_HEAD_GATE:
         shown = _vs_gate(randomised, RANDOMISED_HEAD_GATE)
-        return f"maps barely change with a random head, ρ {shown} > {RANDOMISED_HEAD_GATE}"
+        text = f"maps barely change with a random head, ρ {shown} > {RANDOMISED_HEAD_GATE}"
+        agreement = getattr(row, "randomised_head_decision_agreement", float("nan"))
+        if pd.notna(agreement):
+            text += f", which makes the trained model's choice on {agreement:.0%} of trials"
+        return text
     return "not above the floors"
 
 

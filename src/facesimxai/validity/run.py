@@ -41,6 +41,7 @@ from facesimxai.explain.engines import ExplainSettings, TripletExplainer
 from facesimxai.explain.integrated import IGSettings
 from facesimxai.explain.references import reference_faces
 from facesimxai.explain.region_shapley import REST, SPLIT_REST, ShapleySettings, region_players
+from facesimxai.explain.triplet_function import from_triplet_model
 from facesimxai.io import open_zarr, write_csv, write_json, write_parquet
 from facesimxai.landmarks.masks import hull_mask, region_hulls, resolve_overlaps
 from facesimxai.landmarks.region_definitions import check_priority, load_regions
@@ -81,6 +82,13 @@ def sign_agreement(values: np.ndarray, truth: np.ndarray) -> float:
     weighted by |truth| (a sign on a region that barely matters counts little)."""
     w = np.abs(truth)
     return float((w * (np.sign(values) == np.sign(truth))).sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+
+def decision_agreement(model, inputs: Inputs, heads: np.ndarray, target: np.ndarray) -> float:
+    """Share of trials on which ``model`` picks the same odd one out as ``target`` (intact faces)."""
+    fn = from_triplet_model(model, inputs.device, 64)
+    emb = fn.embed(inputs.faces[torch.from_numpy(heads.ravel())]).reshape(len(heads), 3, -1)
+    return float((fn.logits(emb).argmax(-1).cpu().numpy() == np.asarray(target)).mean())
 
 
 def face_players(landmarks: np.ndarray, input_size: int, regions_file, priority, margin: float,
@@ -202,14 +210,17 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
                 trained_sub[ex] = explain(ex, model, inputs, sub_rows, target[sub], quick, ig)["maps"]
         for label, layers in steps:
             rmodel = randomised(model, layers, cfg["seed"]).to(dev)
+            # how alike the randomised model decides: a map that stays alike is only a failure
+            # if the decisions did not (a distance over a random projection keeps most choices)
+            agreement = decision_agreement(rmodel, inputs, sub_rows, target[sub])
             for ex in MODEL_EXPLAINERS:
                 rmaps = explain(ex, rmodel, inputs, sub_rows, target[sub], quick, ig)["maps"]
                 rho, ssim = map_similarity(trained_sub[ex], rmaps)
                 region_rho = _within(np.abs(region_values(trained_sub[ex], inputs.players, sub_rows)),
                                      np.abs(region_values(rmaps, inputs.players, sub_rows)))
-                sanity_rows.append((name, ex, "randomised", label, region_rho, rho, ssim))
+                sanity_rows.append((name, ex, "randomised", label, region_rho, rho, ssim, agreement))
                 if label == "head":
-                    randomised_rho[ex] = (region_rho, rho)
+                    randomised_rho[ex] = (region_rho, rho, agreement)
         for ex in ("lrp_alpha2_beta1", "lrp_epsilon_plus", "lrp_gamma_box", "gradient_x_input", "gradient"):
             spec = ExplainSettings(**{"method": PIXEL_EXPLAINERS[ex]["method"], "output": "logit", "positions": "all"})
             logit_maps, _, _ = TripletExplainer(model, spec, mode, dev).direct(
@@ -218,19 +229,20 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
             other_maps, _, _ = TripletExplainer(model, spec, mode, dev).direct(
                 inputs.faces[torch.from_numpy(heads_rows[sub])], other)
             rho, ssim = map_similarity(logit_maps.numpy(), results[ex]["maps"][sub])
-            sanity_rows.append((name, ex, "output", "logit_vs_contrastive", float("nan"), rho, ssim))
+            sanity_rows.append((name, ex, "output", "logit_vs_contrastive", float("nan"), rho, ssim, float("nan")))
             rho, ssim = map_similarity(logit_maps.numpy(), other_maps.numpy())
-            sanity_rows.append((name, ex, "output", "target_logit_vs_other_logit", float("nan"), rho, ssim))
+            sanity_rows.append((name, ex, "output", "target_logit_vs_other_logit", float("nan"), rho, ssim,
+                                float("nan")))
             if ex.startswith("lrp") and hasattr(model.head, "decision"):
                 basis_ex = TripletExplainer(model, ExplainSettings(method=PIXEL_EXPLAINERS[ex]["method"]), mode, dev)
                 shares = [rank1_share(basis_ex.basis(inputs.faces[f])) for f in np.unique(heads_rows[sub])[:3]]
                 sanity_rows.append((name, ex, "factorized_basis", "first_singular_share", float("nan"),
-                                    float(np.mean(shares)), float("nan")))
+                                    float(np.mean(shares)), float("nan"), float("nan")))
         for ex in (*MODEL_EXPLAINERS, *FLOORS):
             values = reference if ex == "region_shapley" else region_values(results[ex]["maps"], inputs.players,
                                                                             heads_rows)
             # a floor ignores the model: randomising the head cannot change it
-            rand_rho, rand_pixel_rho = (1.0, 1.0) if ex in FLOORS else randomised_rho[ex]
+            rand_rho, rand_pixel_rho, rand_agreement = (1.0, 1.0, 1.0) if ex in FLOORS else randomised_rho[ex]
             row = {"model": name, "explainer": ex, "kind": "floor" if ex in FLOORS else "explainer",
                    "rho_vs_region_shapley_within": _within(values, reference),
                    "rho_vs_region_shapley_across": _across(values, reference),
@@ -238,6 +250,7 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
                    "rho_vs_observers_within": _within(values, observers),
                    "sign_agreement": sign_agreement(values, truth), "randomised_head_rho": rand_rho,
                    "randomised_head_pixel_rho": rand_pixel_rho,
+                   "randomised_head_decision_agreement": rand_agreement,
                    "n_trials": int(len(trial_ids))}
             rows.append(row)
             for i, tid in enumerate(trial_ids):
@@ -253,7 +266,7 @@ def run_explainer_validity(backbone: Path | str, heads: dict[str, Path | str], u
         summary["models"][name] = msum
     validity = pd.DataFrame(rows)
     sanity = pd.DataFrame(sanity_rows, columns=["model", "explainer", "check", "variant", "region_spearman_abs",
-                                                "pixel_spearman_abs", "pixel_ssim_abs"])
+                                                "pixel_spearman_abs", "pixel_ssim_abs", "decision_agreement"])
     write_csv(validity, out_validity)  # atomic: no half-written table under the final name
     write_csv(sanity, out_sanity)
     write_parquet(pd.DataFrame(region_rows, columns=["model", "explainer", "trial", "region", "value", "truth",
