@@ -167,6 +167,20 @@ def test_explainer_validity_checks_every_explainer_against_known_answers(first_r
     assert summary["models"]["hum"]["region_shapley_efficiency_max_error"] < 1e-6
 
 
+def test_the_feather_benchmark_runs_on_a_finished_pipeline(first_run):
+    """benchmarks/region_shapley_feather.py reads a finished run's results: here the CI run's, so
+    the benchmark that chose the feather cannot rot unnoticed."""
+    out = subprocess.run([sys.executable, "benchmarks/region_shapley_feather.py", "--results", str(first_run),
+                          "--config", "config/test.yaml", "--feathers", "0", "0.027", "--threads", "1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = [line for line in out.stdout.splitlines() if line.startswith("decision=")]
+    rows = [dict(kv.split("=") for kv in line.split()) for line in lines]
+    assert [(r["decision"], r["feather"]) for r in rows] == [
+        ("pixels", "0.000"), ("pixels", "0.027"), ("backbone", "0.000"), ("backbone", "0.027")]
+    assert all(-1 <= float(r["rho_within"]) <= 1 for r in rows)
+
+
 def test_vlm_stage_records_every_request_and_compares_on_held_out_trials(two_runs):
     a, b = two_runs
     answers = pd.read_parquet(a / "vlm" / "answers.parquet")
